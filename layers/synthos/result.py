@@ -66,3 +66,106 @@ class DatasetProfile(_Model):
     exact_duplicate_rate: float
     sample_rows: int = Field(description="rows in the seeded sample used by sample-based signals")
     warnings: list[str] = Field(default_factory=list)
+
+
+class SignalResult(_Model):
+    """One calibrated statistic: the dataset's value against the real-vs-real baseline."""
+
+    signal: str
+    family: str
+    scope: str = Field(description='column, "col#pcK" for an embedding direction, "*" for all')
+    channel: Literal["collapse", "drift", "info"]
+    description: str
+    observed: float = Field(description="mean over replicates of the dataset's value")
+    baseline: float = Field(description="mean of the same statistic between two real samples")
+    baseline_sd: float
+    z: float = Field(description="(observed - baseline) / baseline_sd, at the sizes compared")
+    evidence: float = Field(description="oriented effect in sd at 2,000 rows; > 0 means worse")
+    rows_compared: int
+
+
+class DirectionDetail(_Model):
+    direction: int = Field(description="1 = the reference's largest principal direction")
+    explained_variance: float
+    variance_ratio: float
+
+
+class ColumnDetail(_Model):
+    """What happened to one column (the "collapse details")."""
+
+    name: str
+    kind: str
+    findings: list[str] = Field(description="e.g. lost_variance, lost_lower_tail, lost_categories")
+    evidence: float = Field(description="largest collapse evidence among this column's signals")
+    variance_ratio: float | None = None
+    iqr_ratio: float | None = None
+    tail_level: float | None = None
+    lower_tail_occupancy: float | None = None
+    upper_tail_occupancy: float | None = None
+    median_shift: float | None = Field(default=None, description="in reference IQR/1.349 units")
+    ks_complement: float | None = None
+    distinct_dataset: int | None = None
+    distinct_reference: int | None = None
+    category_coverage: float | None = None
+    entropy_ratio: float | None = None
+    categories_lost: list[str] | None = None
+    tv_complement: float | None = None
+    directions: list[DirectionDetail] | None = None
+    modes_total: int | None = None
+    modes_left_empty: int | None = None
+
+
+class Recommendation(_Model):
+    action: Literal[
+        "drop_duplicates", "mix_real_data", "restore_categories", "restore_spread",
+        "remove_reference_copies",
+    ]
+    description: str
+    parameters: dict[str, float | int | str | list[str]] = Field(default_factory=dict)
+    rows_affected: int | None = None
+    predicted_collapse_risk: float
+    predicted_risk_level: RiskLevel
+    risk_reduction: float = Field(description="current collapse_risk minus the predicted one")
+
+
+class Confidence(_Model):
+    level: ConfidenceLevel
+    interval: tuple[float, float] = Field(description="5-95% of collapse_risk over replicates")
+    reasons: list[str]
+    dataset_rows_used: int
+    reference_rows_used: int
+    replicates: int
+
+
+class SchemaComparison(_Model):
+    common: list[str]
+    missing_in_dataset: list[str]
+    extra_in_dataset: list[str]
+    type_mismatches: list[dict[str, str]]
+
+
+class EngineInfo(_Model):
+    name: str = "synthos"
+    version: str
+    backend: str
+    seconds: float
+    seed: int
+    sample_rows: int
+    replicates: int
+    knn_rows: int
+
+
+class ValidationResult(_Model):
+    collapse_risk: float = Field(ge=0, le=100)
+    risk_level: RiskLevel
+    drift_score: float = Field(ge=0, le=100)
+    drift_level: RiskLevel
+    confidence: Confidence
+    signals: list[SignalResult]
+    columns: list[ColumnDetail]
+    recommendations: list[Recommendation]
+    dataset: DatasetProfile
+    reference: DatasetProfile | None
+    schema_comparison: SchemaComparison | None
+    engine: EngineInfo
+    warnings: list[str] = Field(default_factory=list)

@@ -1,0 +1,140 @@
+"""The collapse details: per column, what was lost and by how much, in plain numbers.
+
+Descriptive statistics come straight from the two samples (in reference units); the findings
+come from the calibrated evidence, so a column is only called collapsed when its deviation is
+beyond what two real samples show.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from synthos.calibration import Calibrated
+from synthos.frame import Frame
+from synthos.metrics.ks_complement import ks_complement
+from synthos.metrics.tv_complement import tv_complement
+from synthos.result import ColumnDetail, DirectionDetail
+from synthos.scoring import oriented
+from synthos.signals import categorical, embedding, tails
+from synthos.signals.context import PairContext
+
+FINDING_EVIDENCE = 2.83  # the evidence at which collapse_risk reaches "medium"
+FINDINGS = {
+    "variance_ratio": "lost_variance",
+    "iqr_ratio": "lost_variance",
+    "lower_tail": "lost_lower_tail",
+    "upper_tail": "lost_upper_tail",
+    "distinct_ratio": "lost_categories",
+    "category_coverage": "lost_categories",
+    "entropy_ratio": "lost_diversity",
+    "singleton_fraction": "lost_rare_values",
+    "direction_variance": "shrunk_directions",
+    "empty_modes": "dropped_modes",
+    "knn_recall": "lost_coverage",
+    "knn_coverage": "lost_coverage",
+    "knn_density": "over_concentrated",
+    "nn_distance_ratio": "over_concentrated",
+}
+MAX_LISTED = 20
+
+
+def _per_column_evidence(cals: list[Calibrated]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for (signal, scope), e in oriented(cals, "collapse").items():
+        column = scope.split("#", 1)[0]
+        out[column][signal] = max(e, out[column].get(signal, -np.inf))
+    drift = oriented(cals, "drift")
+    for (signal, scope), e in drift.items():
+        if signal in ("location_shift", "centroid_shift"):
+            out[scope.split("#", 1)[0]]["__shift"] = e
+    return out
+
+
+def _findings(ev: dict[str, float]) -> list[str]:
+    found = {FINDINGS[s] for s, e in ev.items() if s in FINDINGS and e >= FINDING_EVIDENCE}
+    if ev.get("__shift", 0.0) >= FINDING_EVIDENCE:
+        found.add("shifted")
+    return sorted(found)
+
+
+def _finite(v: np.ndarray) -> np.ndarray:
+    return v[np.isfinite(v)]
+
+
+def _numeric(name: str, x: np.ndarray, a: np.ndarray, ev: dict[str, float]) -> ColumnDetail:
+    x, a = _finite(x), _finite(a)
+    d = ColumnDetail(name=name, kind="numeric", findings=_findings(ev),
+                     evidence=max((v for k, v in ev.items() if k != "__shift"), default=0.0))
+    if x.size < 2 or a.size < 2:
+        return d
+    va = float(np.var(a))
+    iqr = lambda v: float(np.subtract(*np.percentile(v, [75, 25])))  # noqa: E731
+    alpha = tails.tail_level(a.size)
+    xc, ac = x - np.median(x), a - np.median(a)
+    q_lo, q_hi = np.quantile(ac, [alpha, 1 - alpha])
+    return d.model_copy(update={
+        "variance_ratio": float(np.var(x) / va) if va > 0 else None,
+        "iqr_ratio": float(iqr(x) / iqr(a)) if iqr(a) > 0 else None,
+        "tail_level": alpha,
+        "lower_tail_occupancy": float(np.mean(xc < q_lo)),
+        "upper_tail_occupancy": float(np.mean(xc > q_hi)),
+        "median_shift": float(np.median(x) - np.median(a)),
+        "ks_complement": ks_complement(a, x),
+    })
+
+
+def _categorical(name: str, j: int, s: Frame, r: Frame, ev: dict[str, float]) -> ColumnDetail:
+    vocab = np.asarray(s.vocabularies[j], dtype=object)
+    cs = np.bincount(s.categorical[:, j][s.categorical[:, j] >= 0], minlength=vocab.size)
+    cr = np.bincount(r.categorical[:, j][r.categorical[:, j] >= 0], minlength=vocab.size)
+    lost = np.flatnonzero((cr > 0) & (cs == 0))
+    lost = lost[np.argsort(-cr[lost], kind="stable")][:MAX_LISTED]
+    h_r = categorical.entropy(cr)
+    labels = lambda f, j=j: [None if c < 0 else vocab[c] for c in f.categorical[:, j]]  # noqa: E731
+    return ColumnDetail(
+        name=name, kind="categorical", findings=_findings(ev),
+        evidence=max((v for k, v in ev.items() if k != "__shift"), default=0.0),
+        distinct_dataset=int(np.count_nonzero(cs)), distinct_reference=int(np.count_nonzero(cr)),
+        category_coverage=float(np.mean(cs[cr > 0] > 0)) if np.any(cr) else None,
+        entropy_ratio=categorical.entropy(cs) / h_r if h_r > 0 else None,
+        categories_lost=[str(vocab[i]) for i in lost],
+        tv_complement=tv_complement(np.asarray(labels(r), dtype=object),
+                                    np.asarray(labels(s), dtype=object)),
+    )
+
+
+def _embedding(name: str, s: Frame, r: Frame, ctx: PairContext, ev: dict[str, float]
+               ) -> ColumnDetail:
+    d = ColumnDetail(name=name, kind="embedding", findings=_findings(ev),
+                     evidence=max((v for k, v in ev.items() if k != "__shift"), default=0.0))
+    basis = ctx.bases.get(name)
+    x, a = s.embeddings[name], r.embeddings[name]
+    x, a = x[np.all(np.isfinite(x), 1)], a[np.all(np.isfinite(a), 1)]
+    if basis is None or x.shape[0] < 2 or a.shape[0] < 2:
+        return d
+    x, a = x - x.mean(0), a - a.mean(0)
+    vx, va = np.var(x @ basis.directions.T, 0), np.var(a @ basis.directions.T, 0)
+    share_a = embedding.mode_shares(a, basis.centroids)
+    share_x = embedding.mode_shares(x, basis.centroids)
+    return d.model_copy(update={
+        "directions": [
+            DirectionDetail(direction=i + 1, explained_variance=float(basis.explained[i]),
+                            variance_ratio=float(vx[i] / va[i]) if va[i] > 0 else 0.0)
+            for i in range(vx.size)
+        ],
+        "modes_total": int(share_a.size),
+        "modes_left_empty": int(np.sum(share_x < embedding.EMPTY_SHARE * share_a)),
+    })
+
+
+def column_details(s: Frame, r: Frame, ctx: PairContext, cals: list[Calibrated]
+                   ) -> list[ColumnDetail]:
+    """Details for every compared column, most collapsed first."""
+    ev = _per_column_evidence(cals)
+    out = [_numeric(n, s.numeric[:, j], r.numeric[:, j], ev.get(n, {}))
+           for j, n in enumerate(s.numeric_names)]
+    out += [_categorical(n, j, s, r, ev.get(n, {})) for j, n in enumerate(s.categorical_names)]
+    out += [_embedding(n, s, r, ctx, ev.get(n, {})) for n in s.embeddings]
+    return sorted(out, key=lambda d: (-d.evidence, d.name))

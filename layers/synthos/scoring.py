@@ -1,0 +1,132 @@
+"""From calibrated signals to one number: evidence, collapse risk, level and interval.
+
+Evidence per key is the calibrated effect oriented so that positive means "more collapsed than
+two real samples would be". Within a family (spread, tails, categorical, ...) keys are combined
+with a Šidák correction (the chance that the largest of n independent null deviations reaches
+z), so that measuring more columns does not by itself raise the risk. Families are combined by
+T = sum of squared positive family evidences, read against its null law, the chi-bar-squared
+mixture sum_k C(F,k) 2^-F chi2_k: every family that collapses adds to the total, and a family
+that keeps worsening keeps raising it even when another has saturated. The evidence E maps to
+
+    collapse_risk = 100 * g^2 / (g^2 + E0^2),   g = softplus(E),  E0 = 5
+
+which is 0 for no evidence, 25 at E ~ 2.8, 50 at E ~ 5, 75 at E ~ 8.7 and keeps rising (never
+saturates, so more collapse always scores higher).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+from synthos.calibration import Calibrated
+from synthos.signals.registry import SIGNALS
+
+E0 = 5.0
+LEVELS: tuple[tuple[float, str], ...] = ((75.0, "critical"), (50.0, "high"), (25.0, "medium"))
+_MIN_Z = -10.0
+
+
+def risk_from_evidence(e: float | np.ndarray) -> float | np.ndarray:
+    g = np.logaddexp(0.0, e)
+    return 100.0 * g**2 / (g**2 + E0**2)
+
+
+def risk_level(risk: float) -> str:
+    for threshold, name in LEVELS:
+        if risk >= threshold:
+            return name
+    return "low"
+
+
+def sidak_z(z_max: float, n: int) -> float:
+    """z of the event "the largest of n independent standard normals reaches z_max"."""
+    if n <= 1 or not np.isfinite(z_max):
+        return float(max(z_max, _MIN_Z))
+    log_p = float(stats.norm.logsf(z_max))
+    if log_p < -20:
+        return float(-special.ndtri_exp(log_p + np.log(n)))
+    p = float(-np.expm1(n * np.log1p(-np.exp(log_p))))
+    return float(max(stats.norm.isf(p), _MIN_Z)) if p < 1 else _MIN_Z
+
+
+def _log_chi2_sf(t: float, k: int) -> float:
+    v = float(stats.chi2.logsf(t, k))
+    if np.isfinite(v):
+        return v
+    h = k / 2.0  # leading terms of the upper incomplete gamma function for large t
+    return float((h - 1) * np.log(t / 2) - t / 2 - special.gammaln(h)
+                 + np.log1p((h - 1) / (t / 2)))
+
+
+def chibar_z(family_z: list[float]) -> float:
+    """Evidence of F family z's together (see module docstring); continuous and increasing."""
+    f = len(family_z)
+    if f == 0:
+        return _MIN_Z
+    t = float(sum(max(z, 0.0) ** 2 for z in family_z))
+    floor = float(stats.norm.isf(1.0 - 2.0**-f))  # the evidence as t -> 0+
+    if t <= 0:
+        return max(floor + max(family_z), _MIN_Z)
+    terms = [np.log(special.comb(f, k)) - f * np.log(2) + _log_chi2_sf(t, k)
+             for k in range(1, f + 1)]
+    return float(-special.ndtri_exp(special.logsumexp(terms)))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    total: float
+    by_family: dict[str, float]
+    by_key: dict[tuple[str, str], float]
+
+
+def combine(by_key: dict[tuple[str, str], float]) -> Evidence:
+    families: dict[str, list[float]] = defaultdict(list)
+    for (signal, _), e in by_key.items():
+        families[SIGNALS[signal].family].append(e)
+    by_family = {f: sidak_z(max(v), len(v)) for f, v in families.items()}
+    total = chibar_z(list(by_family.values()))
+    return Evidence(total, by_family, by_key)
+
+
+def oriented(cals: Iterable[Calibrated], channel: str, replicate: int | None = None
+             ) -> dict[tuple[str, str], float]:
+    """Evidence per key for the "collapse" or "drift" channel (optionally one replicate's)."""
+    out = {}
+    for c in cals:
+        direction = getattr(SIGNALS[c.signal], channel)
+        if direction == 0:
+            continue
+        value = c.observed if replicate is None else c.per_replicate[replicate]
+        if np.isfinite(value):
+            out[(c.signal, c.scope)] = float(direction * c.deviation(value))
+    return out
+
+
+@dataclass(frozen=True)
+class Score:
+    risk: float
+    level: str
+    interval: tuple[float, float]
+    evidence: Evidence
+
+
+def score(cals: list[Calibrated], channel: str = "collapse") -> Score:
+    """Point risk from the mean over replicates; the interval spans the 5-95% of replicates."""
+    ev = combine(oriented(cals, channel))
+    risk = float(risk_from_evidence(ev.total))
+    n_rep = min((c.per_replicate.size for c in cals), default=0)
+    per_rep = [
+        float(risk_from_evidence(combine(oriented(cals, channel, b)).total))
+        for b in range(n_rep)
+    ]
+    if per_rep:
+        lo, hi = np.percentile(per_rep, [5, 95])
+        interval = (float(min(lo, risk)), float(max(hi, risk)))
+    else:
+        interval = (risk, risk)
+    return Score(risk, risk_level(risk), interval, ev)
