@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special, stats
 
 from synthos.frame import Frame
 from synthos.signals import (
@@ -91,9 +92,26 @@ class Calibrated:
     size: int
     per_replicate: np.ndarray
 
-    def deviation(self, values: float | np.ndarray) -> float | np.ndarray:
-        """(value - baseline) in effect-size units."""
-        return (values - self.baseline) / self.effect_sd
+    def deviation(self, values: float) -> float:
+        """(value - baseline) in effect-size units, as a standard-normal quantile.
+
+        The baseline sd is estimated from the B null replicates, so the ratio follows a t law
+        with B - 1 degrees of freedom; it is mapped to the normal quantile of the same tail
+        probability so that few replicates cannot manufacture extreme evidence.
+        """
+        return t_to_z(float((values - self.baseline) / self.effect_sd), self.dof)
+
+    @property
+    def dof(self) -> int:
+        return max(int(np.isfinite(self.per_replicate).sum()) - 1, 1)
+
+
+def t_to_z(t: float, dof: int) -> float:
+    """The standard-normal quantile with the same tail probability as t under Student(dof)."""
+    if t == 0 or not np.isfinite(t):
+        return t
+    log_tail = float(stats.t.logsf(abs(t), dof))
+    return float(np.sign(t) * -special.ndtri_exp(log_tail)) if log_tail < np.log(0.5) else 0.0
 
 
 def _effect_sd(signal: str, null_sd: float, size: int) -> float:

@@ -7,8 +7,9 @@ import numpy as np
 from synthos.frame import Frame
 
 
-def numeric_frame(x: np.ndarray, names: tuple[str, ...] | None = None,
-                  row_hash: np.ndarray | None = None) -> Frame:
+def numeric_frame(
+    x: np.ndarray, names: tuple[str, ...] | None = None, row_hash: np.ndarray | None = None
+) -> Frame:
     x = np.asarray(x, dtype=float).reshape(len(x), -1)
     names = names or tuple(f"x{j}" for j in range(x.shape[1]))
     if row_hash is None:
@@ -18,6 +19,12 @@ def numeric_frame(x: np.ndarray, names: tuple[str, ...] | None = None,
 
 def categorical_frame(codes: np.ndarray, vocab: tuple[str, ...]) -> Frame:
     codes = np.asarray(codes, dtype=np.int64).reshape(len(codes), -1)
-    return Frame(np.zeros((codes.shape[0], 0)), (), codes,
-                 tuple(f"c{j}" for j in range(codes.shape[1])), (vocab,) * codes.shape[1], {},
-                 np.arange(codes.shape[0], dtype=np.uint64))
+    return Frame(
+        np.zeros((codes.shape[0], 0)),
+        (),
+        codes,
+        tuple(f"c{j}" for j in range(codes.shape[1])),
+        (vocab,) * codes.shape[1],
+        {},
+        np.arange(codes.shape[0], dtype=np.uint64),
+    )

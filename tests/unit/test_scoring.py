@@ -23,10 +23,19 @@ def test_risk_is_strictly_increasing_and_never_saturates():
     assert r[-1] < 100.0
 
 
-@pytest.mark.parametrize(("risk", "level"), [
-    (0.0, "low"), (24.99, "low"), (25.0, "medium"), (49.9, "medium"), (50.0, "high"),
-    (74.9, "high"), (75.0, "critical"), (100.0, "critical"),
-])
+@pytest.mark.parametrize(
+    ("risk", "level"),
+    [
+        (0.0, "low"),
+        (24.99, "low"),
+        (25.0, "medium"),
+        (49.9, "medium"),
+        (50.0, "high"),
+        (74.9, "high"),
+        (75.0, "critical"),
+        (100.0, "critical"),
+    ],
+)
 def test_levels(risk, level):
     assert risk_level(risk) == level
 
@@ -49,6 +58,7 @@ def test_sidak_extreme_values_stay_finite_and_monotone():
 def test_more_null_columns_do_not_raise_evidence():
     # GIVEN one strong key; WHEN many null-level keys join its family THEN evidence does not grow
     one = combine({("variance_ratio", "a"): 4.0})
-    many = combine({("variance_ratio", "a"): 4.0,
-                    **{("variance_ratio", f"b{i}"): 0.5 for i in range(50)}})
+    many = combine(
+        {("variance_ratio", "a"): 4.0, **{("variance_ratio", f"b{i}"): 0.5 for i in range(50)}}
+    )
     assert many.total < one.total

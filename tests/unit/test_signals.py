@@ -11,7 +11,8 @@ from .frames import categorical_frame, numeric_frame
 
 def ctx_for(frame):
     p = frame.numeric.shape[1]
-    return PairContext(usable_numeric(frame), np.zeros(p), np.ones(p))
+    numeric, continuous = usable_numeric(frame)
+    return PairContext(numeric, np.zeros(p), np.ones(p), continuous_cols=continuous)
 
 
 def test_spread_variance_and_iqr_ratios():

@@ -15,6 +15,8 @@ from synthos.frame import Frame
 
 MAX_DOMINANT_SHARE = 0.98  # a numeric column whose mode holds more than this is too thin to measure
 MAX_NULL_RATE = 0.5
+MAX_CONTINUOUS_SHARE = 0.05  # a column is "continuous" when no value holds more than this share
+MIN_CONTINUOUS_DISTINCT = 20
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class EmbeddingBasis:
 
 @dataclass(frozen=True)
 class PairContext:
+    """``numeric_cols``: columns with spread; ``continuous_cols``: those whose quantiles are
+    stable (no value holds over 5% of rows, at least 20 distinct values) - only these get the
+    IQR and tail signals, whose quantiles would jump between replicates on discrete columns."""
+
     numeric_cols: tuple[int, ...]
     center: np.ndarray
     scale: np.ndarray
@@ -40,20 +46,24 @@ class PairContext:
     knn_k: int = 5
     knn_rows: int = 2000
     seed: int = 0
+    continuous_cols: tuple[int, ...] = ()
 
 
-def usable_numeric(reference: Frame) -> tuple[int, ...]:
-    """Numeric columns of the reference with enough spread to compare (indices)."""
-    keep = []
+def usable_numeric(reference: Frame) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(numeric columns with enough spread to compare, the continuous ones among them)."""
+    keep, continuous = [], []
     for j in range(reference.numeric.shape[1]):
         col = reference.numeric[:, j]
         finite = col[np.isfinite(col)]
-        if finite.size < 0.5 * col.size or finite.size < 8:
+        if finite.size < (1 - MAX_NULL_RATE) * col.size or finite.size < 8:
             continue
         _, counts = np.unique(finite, return_counts=True)
         if counts.max() <= MAX_DOMINANT_SHARE * finite.size:
             keep.append(j)
-    return tuple(keep)
+            if (counts.size >= MIN_CONTINUOUS_DISTINCT
+                    and counts.max() <= MAX_CONTINUOUS_SHARE * finite.size):
+                continuous.append(j)
+    return tuple(keep), tuple(continuous)
 
 
 def robust_center_scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,8 +125,9 @@ def build_context(reference: Frame, *, seed: int = 0, knn_k: int = 5, knn_rows: 
         emb_scale[name] = s if s > 0 else 1.0
         if finite.shape[0] >= 10:
             bases[name] = embedding_basis((finite - finite.mean(0)) / emb_scale[name], rng)
-    return PairContext(usable_numeric(reference), center, scale, emb_scale, bases, knn_k,
-                       knn_rows, seed)
+    numeric, continuous = usable_numeric(reference)
+    return PairContext(numeric, center, scale, emb_scale, bases, knn_k, knn_rows, seed,
+                       continuous)
 
 
 def standardize(frame: Frame, ctx: PairContext) -> Frame:

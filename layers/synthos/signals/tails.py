@@ -28,7 +28,7 @@ def _occupancy(x: np.ndarray, q: float, lower: bool) -> float:
 
 def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> list[Measure]:
     out: list[Measure] = [{} for _ in candidates]
-    for j in ctx.numeric_cols:
+    for j in ctx.continuous_cols:
         name = anchor.numeric_names[j]
         a = anchor.numeric[:, j]
         a = a[np.isfinite(a)]

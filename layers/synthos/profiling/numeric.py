@@ -1,0 +1,157 @@
+"""Numeric and datetime columns: counts of nulls, NaN and infinities; exact moments, min and
+max of the finite values; KLL quantiles; distinct count. Datetimes are measured as integer
+nanoseconds since the epoch (durations and times of day as nanoseconds), min/max as ISO text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.types as pat
+
+from synthos.columns import ColumnSpec
+from synthos.io.hashing import hash_array
+from synthos.profiling.base import ColumnAccumulator
+from synthos.profiling.sketches import Quantiles, RunningMoments
+
+_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def _valid_values(arr: pa.Array, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(numpy values of the non-null entries, their hashes)."""
+    if not arr.null_count:
+        return arr.to_numpy(zero_copy_only=False), hashes
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    return pc.drop_null(arr).to_numpy(zero_copy_only=False), hashes[valid]
+
+
+class NumericAccumulator(ColumnAccumulator):
+    def __init__(self, spec: ColumnSpec) -> None:
+        super().__init__(spec)
+        self.moments = RunningMoments()
+        self.quantiles = Quantiles()
+        self.nan_count = 0
+        self.inf_count = 0
+
+    def _update(self, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        if pat.is_decimal(arr.type):
+            arr = arr.cast(pa.float64())
+        hashes = hash_array(arr)
+        values, value_hashes = _valid_values(arr, hashes)
+        x = values.astype(np.float64, copy=False)
+        nan = np.isnan(x)
+        n_nan = int(np.count_nonzero(nan))
+        n_inf = int(np.count_nonzero(np.isinf(x)))
+        self.nan_count += n_nan
+        self.inf_count += n_inf
+        if n_nan:
+            value_hashes = value_hashes[~nan]
+        finite = x if n_nan + n_inf == 0 else x[np.isfinite(x)]
+        self.moments.update(finite)
+        self.quantiles.update(finite)
+        self.distinct.update(value_hashes)
+        return arr, hashes
+
+    def sample_type(self, arr_type: pa.DataType) -> pa.DataType:
+        return pa.float64() if pat.is_decimal(arr_type) else arr_type
+
+    def _fields(self) -> dict[str, Any]:
+        m = self.moments
+        qs, err = self.quantiles.levels()
+        warnings = [] if m.n else ["column has no finite values"]
+        return {
+            "nan_count": self.nan_count,
+            "inf_count": self.inf_count,
+            "min": m.min if m.n else None,
+            "max": m.max if m.n else None,
+            "mean": m.mean if m.n else None,
+            "std": m.std(),
+            "quantiles": qs,
+            "quantile_rank_error": err,
+            "warnings": warnings,
+        }
+
+
+class DatetimeAccumulator(ColumnAccumulator):
+    """Timestamps, dates, times and durations, measured in integer nanoseconds."""
+
+    def __init__(self, spec: ColumnSpec) -> None:
+        super().__init__(spec)
+        self.moments = RunningMoments()
+        self.quantiles = Quantiles()
+        self.raw_min: int | None = None
+        self.raw_max: int | None = None
+        self.type: pa.DataType | None = None
+
+    def _update(self, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        self.type = arr.type
+        hashes = hash_array(arr)
+        raw = arr.view(pa.int32() if arr.type.bit_width == 32 else pa.int64())
+        values, value_hashes = _valid_values(raw, hashes)
+        if len(values):
+            lo, hi = int(values.min()), int(values.max())
+            self.raw_min = lo if self.raw_min is None else min(self.raw_min, lo)
+            self.raw_max = hi if self.raw_max is None else max(self.raw_max, hi)
+            ns = values.astype(np.float64) * _ns_factor(arr.type)
+            self.moments.update(ns)
+            self.quantiles.update(ns)
+        self.distinct.update(value_hashes)
+        return arr, hashes
+
+    def _fields(self) -> dict[str, Any]:
+        m = self.moments
+        qs, err = self.quantiles.levels()
+        assert self.type is not None
+        return {
+            "min": format_temporal(self.raw_min, self.type) if self.raw_min is not None else None,
+            "max": format_temporal(self.raw_max, self.type) if self.raw_max is not None else None,
+            "mean": m.mean if m.n else None,
+            "std": m.std(),
+            "quantiles": qs,
+            "quantile_rank_error": err,
+        }
+
+
+def _ns_factor(t: pa.DataType) -> int:
+    if pat.is_date32(t):
+        return 86_400 * 10**9
+    if pat.is_date64(t):
+        return 10**6
+    return _NS_PER_UNIT[t.unit]
+
+
+def format_temporal(raw: int, t: pa.DataType) -> str:
+    """ISO 8601 text of one raw stored value of temporal type ``t``."""
+    if pat.is_date32(t):
+        return str(np.datetime64(raw, "D"))
+    if pat.is_date64(t):
+        return str(np.datetime64(raw, "ms").astype("datetime64[D]"))
+    if pat.is_timestamp(t):
+        text = _iso_timestamp(raw, t.unit)
+        return text + "+00:00" if t.tz else text
+    ns = raw * _NS_PER_UNIT[t.unit]
+    if pat.is_duration(t):
+        return _iso_duration(ns)
+    seconds, frac = divmod(ns, 10**9)
+    clock = dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60, frac // 1000)
+    return clock.isoformat()
+
+
+def _iso_timestamp(raw: int, unit: str) -> str:
+    """Seconds precision, or the finest unit needed, whatever the stored unit."""
+    for coarse in ("s", "ms", "us", "ns"):
+        ratio = _NS_PER_UNIT[coarse] // _NS_PER_UNIT[unit]
+        if ratio >= 1 and raw % ratio == 0:
+            return str(np.datetime64(raw // ratio, coarse))
+    return str(np.datetime64(raw, unit))
+
+
+def _iso_duration(ns: int) -> str:
+    sign = "-" if ns < 0 else ""
+    seconds, frac = divmod(abs(ns), 10**9)
+    days, rem = divmod(seconds, 86_400)
+    text = f"{sign}P{days}DT{rem}"
+    return text + (f".{frac:09d}".rstrip("0") if frac else "") + "S"

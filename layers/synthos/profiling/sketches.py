@@ -1,0 +1,150 @@
+"""Streaming summaries that one pass over a column keeps: moments, quantiles, distinct counts
+and value frequencies. Each is exact while that is cheap and says when it became an estimate."""
+
+from __future__ import annotations
+
+import math
+
+import datasketches as ds
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+EXACT_DISTINCT_LIMIT = 65_536
+HLL_LG_K = 14
+KLL_K = 200
+FREQ_LG_MAX_K = 14
+QUANTILE_LEVELS = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99}  # fmt: skip
+
+
+class RunningMoments:
+    """Exact count, mean, population variance (Chan's parallel merge), min and max.
+
+    Feed finite float64 values only; each ``update`` merges one batch.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+
+    def update(self, x: np.ndarray) -> None:
+        nb = len(x)
+        if nb == 0:
+            return
+        mean_b = float(x.mean())
+        m2_b = float(np.square(x - mean_b).sum())
+        n = self.n + nb
+        delta = mean_b - self.mean
+        self.mean += delta * nb / n
+        self.m2 += m2_b + delta * delta * self.n * nb / n
+        self.n = n
+        self.min = min(self.min, float(x.min()))
+        self.max = max(self.max, float(x.max()))
+
+    def std(self) -> float | None:
+        return math.sqrt(self.m2 / self.n) if self.n else None
+
+
+class Quantiles:
+    """KLL sketch (k=200) of finite values; p01..p99 with the sketch's normalized rank error."""
+
+    def __init__(self) -> None:
+        self.sketch = ds.kll_doubles_sketch(KLL_K)
+
+    def update(self, x: np.ndarray) -> None:
+        if len(x):
+            x = np.ascontiguousarray(x, dtype=np.float64)
+            self.sketch.update(x if x.flags.writeable else x.copy())  # the binding wants writable
+
+    def levels(self) -> tuple[dict[str, float] | None, float | None]:
+        if self.sketch.is_empty():
+            return None, None
+        values = self.sketch.get_quantiles(list(QUANTILE_LEVELS.values()))
+        qs = {name: float(v) for name, v in zip(QUANTILE_LEVELS, values, strict=True)}
+        return qs, float(self.sketch.normalized_rank_error(False))
+
+
+class DistinctCounter:
+    """Distinct count of uint64 value hashes: exact up to 65,536, then an HLL sketch (lg_k 14)."""
+
+    def __init__(self, limit: int = EXACT_DISTINCT_LIMIT) -> None:
+        self.limit = limit
+        self._exact: np.ndarray | None = np.empty(0, dtype=np.uint64)
+        self._hll: ds.hll_sketch | None = None
+
+    def update(self, hashes: np.ndarray, *, unique: bool = False) -> None:
+        """Add value hashes (nulls already removed); ``unique`` if they are known distinct."""
+        if len(hashes) == 0:
+            return
+        if self._exact is None:
+            self._feed_hll(hashes)
+            return
+        batch = hashes if unique else pc.unique(pa.array(hashes)).to_numpy()
+        if len(batch) + len(self._exact) > self.limit:
+            merged = np.union1d(self._exact, batch) if len(batch) <= self.limit else None
+            if merged is not None and len(merged) <= self.limit:
+                self._exact = merged
+                return
+            self._hll = ds.hll_sketch(HLL_LG_K, ds.tgt_hll_type.HLL_8)
+            self._feed_hll(self._exact)
+            self._feed_hll(batch)
+            self._exact = None
+        else:
+            self._exact = np.union1d(self._exact, batch)
+
+    def _feed_hll(self, hashes: np.ndarray) -> None:
+        assert self._hll is not None
+        update = self._hll.update
+        for _ in map(update, hashes.view(np.int64).tolist()):
+            pass
+
+    def result(self) -> tuple[int, bool]:
+        """(distinct count, exact?)."""
+        if self._exact is not None:
+            return len(self._exact), True
+        assert self._hll is not None
+        return round(self._hll.get_estimate()), False
+
+
+class Frequencies:
+    """Value counts of strings: an exact dict up to 65,536 values, then a frequent-items sketch."""
+
+    def __init__(self, limit: int = EXACT_DISTINCT_LIMIT) -> None:
+        self.limit = limit
+        self._exact: dict[str, int] | None = {}
+        self._sketch: ds.frequent_strings_sketch | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self._exact is not None
+
+    def update(self, values: list[str], counts: list[int]) -> None:
+        if self._exact is not None:
+            exact = self._exact
+            for v, c in zip(values, counts, strict=True):
+                exact[v] = exact.get(v, 0) + c
+            if len(exact) > self.limit:
+                self._sketch = ds.frequent_strings_sketch(FREQ_LG_MAX_K)
+                self._exact = None
+                self._feed(list(exact), list(exact.values()))
+        else:
+            self._feed(values, counts)
+
+    def _feed(self, values: list[str], counts: list[int]) -> None:
+        assert self._sketch is not None
+        update = self._sketch.update
+        for v, c in zip(values, counts, strict=True):
+            update(v, c)
+
+    def top(self, n: int = 10) -> list[tuple[str, int]]:
+        """The n most frequent values, most frequent first (ties by value)."""
+        if self._exact is not None:
+            items = sorted(self._exact.items(), key=lambda kv: (-kv[1], kv[0]))
+            return items[:n]
+        assert self._sketch is not None
+        found = self._sketch.get_frequent_items(ds.frequent_items_error_type.NO_FALSE_NEGATIVES)
+        ranked = sorted(((item, int(est)) for item, est, _lo, _hi in found), key=lambda kv: (-kv[1], kv[0]))
+        return ranked[:n]
