@@ -72,20 +72,22 @@ def profile_source(
     if not accs:
         raise NoUsableColumns("no column can be measured: " + _reasons(specs))
     warnings = list(source.warnings)
-    k = _sample_size(sample_rows, len(accs), warnings)
-    sampler = RowSampler(k, seed)
+    sampler = RowSampler(_sample_size(sample_rows, len(accs), warnings), seed)
     rows = _stream(source, specs, accs, sampler, progress)
     if rows == 0:
         raise EmptyDataset(f"{source.path} has no rows")
     finished = {name: acc.finish() for name, acc in accs.items()}
+    new_specs = _updated_specs(specs, finished)
     profiles = [p for p in finished.values() if isinstance(p, ColumnProfile)]
+    if not profiles:
+        raise NoUsableColumns("no column can be measured: " + _reasons(new_specs))
+    dropped = [p for p in finished.values() if isinstance(p, UnsupportedColumn)]
+    warnings.extend(f"column {u.name} left out: {u.reason}" for u in dropped)
     unsupported = [
         UnsupportedColumn(name=s.name, arrow_type=s.arrow_type, reason=s.reason or "not measured")
         for s in specs
         if s.kind == ColumnKind.UNSUPPORTED
-    ] + [p for p in finished.values() if isinstance(p, UnsupportedColumn)]
-    if not profiles:
-        raise NoUsableColumns("no column can be measured: " + _reasons(_updated_specs(specs, accs, finished)))
+    ] + dropped
     sample = _final_sample(sampler, accs, [p.name for p in profiles])
     dataset = DatasetProfile(
         path=source.path,
@@ -101,7 +103,7 @@ def profile_source(
         sample_rows=sample.num_rows,
         warnings=warnings,
     )
-    return ProfileOutcome(dataset, sample, _updated_specs(specs, accs, finished))
+    return ProfileOutcome(dataset, sample, new_specs)
 
 
 def _validate(source: TableSource, specs: Sequence[ColumnSpec], sample_rows: int) -> None:
@@ -167,9 +169,7 @@ def _final_sample(
 
 
 def _updated_specs(
-    specs: Sequence[ColumnSpec],
-    accs: dict[str, ColumnAccumulator],
-    finished: dict[str, ColumnProfile | UnsupportedColumn],
+    specs: Sequence[ColumnSpec], finished: dict[str, ColumnProfile | UnsupportedColumn]
 ) -> list[ColumnSpec]:
     out = []
     for spec in specs:

@@ -58,7 +58,9 @@ class RowSampler:
         self.rows_seen = 0
         self.exact_duplicate_rows = 0
 
-    def update(self, batch: pa.RecordBatch | pa.Table, row_hashes: np.ndarray | None = None) -> None:
+    def update(
+        self, batch: pa.RecordBatch | pa.Table, row_hashes: np.ndarray | None = None
+    ) -> None:
         """Add a batch; ``row_hashes`` (uint64[n]) may be given when already computed,
         e.g. over more columns than the batch keeps."""
         if self._schema is None:
@@ -144,9 +146,9 @@ def canonical_order(table: pa.Table) -> pa.Table:
     """Rows sorted by value, columns taken in sorted-name order; identical rows tie.
 
     Numbers by value (NaN, then null, last), strings, booleans, temporal values by value;
-    fixed-size list columns (embeddings) by their first 3 components; a hash of the whole row breaks the
-    remaining ties. The result does not depend on the input's row order or column order, nor
-    on a positive affine rescaling of any numeric column.
+    fixed-size list columns (embeddings) by their first 3 components; a hash of the whole row
+    breaks the remaining ties. The result does not depend on the input's row order or column
+    order, nor on a positive affine rescaling of any numeric column.
     """
     if table.num_rows < 2:
         return table
@@ -174,4 +176,3 @@ def _sort_keys(col: pa.ChunkedArray) -> list[pa.ChunkedArray]:
     if pat.is_decimal(t):
         return [col.cast(pa.float64())]
     return [col]
-

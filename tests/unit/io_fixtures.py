@@ -28,7 +28,9 @@ def reference_table() -> pa.Table:
             "n": [1, 2, 3, None, 5, 6, 2, 8],
             "city": ["oslo", "rome", None, "oslo", "lima", "oslo", "rome", "oslo"],
             "flag": [True, False, None, True, True, False, False, True],
-            "ts": pa.array([t0 + dt.timedelta(days=d) for d in (0, 1, 2, 3, 4, 5, 1, 7)], pa.timestamp("s")),
+            "ts": pa.array(
+                [t0 + dt.timedelta(days=d) for d in (0, 1, 2, 3, 4, 5, 1, 7)], pa.timestamp("s")
+            ),
         }
     )
 

@@ -106,7 +106,9 @@ def test_all_nan_column_counts_nans_not_zeros(tmp_path: Path) -> None:
 def test_all_null_column_is_unsupported(tmp_path: Path) -> None:
     # GIVEN a Parquet float column holding only nulls next to a normal column
     path = tmp_path / "nulls.parquet"
-    pq.write_table(pa.table({"x": pa.array([None, None, None], pa.float64()), "y": [1, 2, 3]}), path)
+    pq.write_table(
+        pa.table({"x": pa.array([None, None, None], pa.float64()), "y": [1, 2, 3]}), path
+    )
     # WHEN profiled
     out = _profile(path)
     # THEN the column is unsupported with its reason, and left out of the sample
@@ -139,7 +141,9 @@ def test_infinities_are_counted_and_left_out_of_moments(tmp_path: Path) -> None:
 def test_constant_columns_are_flagged(tmp_path: Path) -> None:
     # GIVEN a constant number, a constant text with a null, and a varying column
     path = tmp_path / "const.parquet"
-    pq.write_table(pa.table({"k": [7, 7, 7, 7], "t": ["a", None, "a", "a"], "v": [1, 2, 1, 2]}), path)
+    pq.write_table(
+        pa.table({"k": [7, 7, 7, 7], "t": ["a", None, "a", "a"], "v": [1, 2, 1, 2]}), path
+    )
     # WHEN profiled
     out = _profile(path)
     # THEN only the first two are constant
@@ -199,7 +203,9 @@ def test_truncated_parquet(tmp_path: Path) -> None:
 def test_parquet_with_corrupt_pages(tmp_path: Path) -> None:
     # GIVEN a Parquet file whose data pages were overwritten (footer intact)
     path = tmp_path / "bad_pages.parquet"
-    pq.write_table(pa.table({"a": [f"value-{i}" for i in range(20_000)]}), path, compression="snappy")
+    pq.write_table(
+        pa.table({"a": [f"value-{i}" for i in range(20_000)]}), path, compression="snappy"
+    )
     data = bytearray(path.read_bytes())
     data[100:2100] = random.Random(0).randbytes(2000)
     path.write_bytes(bytes(data))
@@ -247,7 +253,10 @@ def test_invalid_json_line(tmp_path: Path) -> None:
 
 def test_jsonl_mixed_types_and_nan_tokens(tmp_path: Path) -> None:
     # GIVEN JSON Lines where a field mixes numbers and text, and another holds NaN
-    path = write_jsonl([{"a": 1, "b": 0.5}, {"a": "two", "b": float("nan")}, {"a": 3, "b": 1.5}], tmp_path / "m.jsonl")
+    path = write_jsonl(
+        [{"a": 1, "b": 0.5}, {"a": "two", "b": float("nan")}, {"a": 3, "b": 1.5}],
+        tmp_path / "m.jsonl",
+    )
     # WHEN profiled
     out = _profile(path)
     # THEN the mixed field is text (with a warning) and the NaN stays a NaN

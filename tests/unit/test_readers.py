@@ -12,11 +12,12 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 import pytest
-from .io_fixtures import ALL_FORMATS, reference_table, write_all, write_as
 
 from synthos.errors import InvalidOption, UnsupportedFormat
 from synthos.io import jsonl_source
 from synthos.io.readers import open_table, sha256_file
+
+from .io_fixtures import ALL_FORMATS, reference_table, write_all, write_as
 
 
 def _read_all(source) -> pa.Table:
@@ -88,7 +89,9 @@ def test_requested_format_is_used_for_text_and_overridden_by_binary_content(tmp_
         ("a,b\n1,2\n", "csv", ["a", "b"]),
     ],
 )
-def test_text_is_sniffed_without_an_extension(tmp_path: Path, text: str, fmt: str, names: list[str]) -> None:
+def test_text_is_sniffed_without_an_extension(
+    tmp_path: Path, text: str, fmt: str, names: list[str]
+) -> None:
     # GIVEN text data in a file with an uninformative name
     path = tmp_path / "upload.dat"
     path.write_text(text)

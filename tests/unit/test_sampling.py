@@ -41,12 +41,18 @@ print(json.dumps(out))
 def test_hashes_do_not_depend_on_the_process() -> None:
     # GIVEN the same values hashed in this process and in two fresh ones with other hash seeds
     here = {}
-    exec(compile(_HASH_SCRIPT.replace("print(json.dumps(out))", "RESULT = out"), "<h>", "exec"), here)
+    exec(
+        compile(_HASH_SCRIPT.replace("print(json.dumps(out))", "RESULT = out"), "<h>", "exec"), here
+    )
     runs = []
     for seed in ("1", "987654"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run(
-            [sys.executable, "-c", _HASH_SCRIPT], capture_output=True, text=True, env=env, check=True
+            [sys.executable, "-c", _HASH_SCRIPT],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
         runs.append(json.loads(done.stdout))
     # WHEN / THEN all three agree value for value
@@ -94,7 +100,10 @@ def test_timestamp_hash_is_the_instant_whatever_the_unit() -> None:
     # GIVEN one instant stored in seconds and in nanoseconds
     when = dt.datetime(2024, 5, 6, 7, 8, 9)
     # WHEN / THEN both hash alike
-    assert hash_array(pa.array([when], pa.timestamp("s")))[0] == hash_array(pa.array([when], pa.timestamp("ns")))[0]
+    assert (
+        hash_array(pa.array([when], pa.timestamp("s")))[0]
+        == hash_array(pa.array([when], pa.timestamp("ns")))[0]
+    )
 
 
 def test_row_hash_ignores_column_order_but_not_values() -> None:
@@ -237,7 +246,11 @@ def test_invalid_sample_size() -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(
-    xs=st.lists(st.one_of(st.integers(-50, 50).map(float), st.just(float("nan")), st.none()), min_size=2, max_size=40),
+    xs=st.lists(
+        st.one_of(st.integers(-50, 50).map(float), st.just(float("nan")), st.none()),
+        min_size=2,
+        max_size=40,
+    ),
     scale=st.sampled_from([0.5, 2.0, 4.0, 1024.0]),
     shift=st.integers(-1000, 1000),
     data=st.data(),
@@ -250,17 +263,19 @@ def test_canonical_order_ignores_affine_rescale_row_and_column_order(
     table = pa.table({"x": pa.array(xs, pa.float64()), "y": labels})
     perm = data.draw(st.permutations(range(len(xs))))
     moved = [None if v is None else v * scale + shift for v in xs]
-    other = pa.table({"y": [labels[i] for i in perm], "x": pa.array([moved[i] for i in perm], pa.float64())})
+    other = pa.table(
+        {"y": [labels[i] for i in perm], "x": pa.array([moved[i] for i in perm], pa.float64())}
+    )
     # WHEN both are put in canonical order
     a, b = canonical_order(table), canonical_order(other)
     # THEN the rows come out in the same order (labels follow the same sequence)
     assert a.column("y").to_pylist() == b.column("y").to_pylist()
-    # and numbers ascend with NaN, then nulls, last
+    # and numbers ascend, then NaN, then nulls
     got = a.column("x").to_pylist()
     finite = [v for v in got if v is not None and v == v]
     assert finite == sorted(finite)
-    tail = got[len(finite) :]
-    assert all(v is not None for v in tail[: sum(1 for v in xs if v is not None and v != v)])
+    n_nan = sum(1 for v in xs if v is not None and v != v)
+    assert [v is None for v in got[len(finite) :]] == [False] * n_nan + [True] * xs.count(None)
 
 
 def test_canonical_order_sorts_embeddings_by_leading_components() -> None:

@@ -52,13 +52,14 @@ class CsvPlan:
 
 
 class _RowSkipper:
-    """invalid_row_handler: skip rows with the wrong number of fields, counting them."""
+    """invalid_row_handler: skip rows with the wrong number of fields, counting the non-blank."""
 
     def __init__(self) -> None:
         self.skipped = 0
 
-    def __call__(self, row: object) -> str:
-        self.skipped += 1
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        if row.text.strip():
+            self.skipped += 1
         return "skip"
 
 

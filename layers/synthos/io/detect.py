@@ -83,7 +83,9 @@ def detect(path: Path, fmt: str | None = None) -> Detection:
         head, compression = _gunzip_head(path), "gzip"
     elif _looks_binary(head):
         what = f"not a {declared} file" if declared else "not a recognised table format"
-        raise UnreadableDataset(f"{path.name} is {what}: binary content matches no supported format")
+        raise UnreadableDataset(
+            f"{path.name} is {what}: binary content matches no supported format"
+        )
     encoding, text = _decode_head(head)
     sniffed, delimiter = sniff_text(text, path)
     chosen, warns = _choose_text(declared, sniffed, source)
@@ -109,7 +111,8 @@ def _binary_format(head: bytes, tail: bytes, declared: str | None, path: Path) -
     if head[:4] == b"PAR1":
         if tail[-4:] != b"PAR1" or len(head) < 12:
             raise UnreadableDataset(
-                f"{path.name} starts like Parquet but has no footer: the file is truncated or corrupt"
+                f"{path.name} starts like Parquet but has no footer: "
+                "the file is truncated or corrupt"
             )
         return "parquet"
     if head[:6] == b"ARROW1":
@@ -194,4 +197,6 @@ def _choose_text(declared: str | None, sniffed: str, source: str) -> tuple[str, 
         return sniffed, ()
     if declared == sniffed:
         return declared, ()
-    return sniffed, (f"{source} says {declared} but the content is {sniffed} text; read as {sniffed}",)
+    return sniffed, (
+        f"{source} says {declared} but the content is {sniffed} text; read as {sniffed}",
+    )

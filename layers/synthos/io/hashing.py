@@ -44,18 +44,20 @@ _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
 def mix64(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser: a bijective avalanche mix of uint64 values (returns a new array)."""
+    """SplitMix64 finaliser: a bijective avalanche mix of uint64 values (returns a new array).
+
+    Array arithmetic on uint64 wraps modulo 2**64 without warnings (only scalar ops warn).
+    """
     z = np.array(z, dtype=U64, copy=True)
     tmp = np.empty_like(z)
-    with np.errstate(over="ignore"):
-        np.right_shift(z, U64(30), out=tmp)
-        z ^= tmp
-        z *= _M1
-        np.right_shift(z, U64(27), out=tmp)
-        z ^= tmp
-        z *= _M2
-        np.right_shift(z, U64(31), out=tmp)
-        z ^= tmp
+    np.right_shift(z, U64(30), out=tmp)
+    z ^= tmp
+    z *= _M1
+    np.right_shift(z, U64(27), out=tmp)
+    z ^= tmp
+    z *= _M2
+    np.right_shift(z, U64(31), out=tmp)
+    z ^= tmp
     return z
 
 

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyarrow as pa
 import pyarrow.json as pajson
@@ -49,7 +49,7 @@ def open_jsonl_source(path: Path, det: Detection) -> tuple[pa.Schema, list[str],
         plan, rows, warnings = _scan_python(path, det.compression)
         warnings.insert(0, f"read with the line-by-line JSON parser ({reason})")
     if rows == 0 or len(plan.schema) == 0:
-        raise EmptyDataset(f"{path.name} holds no JSON objects")
+        raise EmptyDataset(f"{path.name} holds no JSON objects with fields")
     return plan.schema, warnings, rows, plan
 
 
@@ -101,7 +101,9 @@ def _arrow_table(block: bytes, schema: pa.Schema | None) -> pa.Table:
 
 
 def _open_binary(path: Path, compression: str | None) -> IO[bytes]:
-    return gzip.open(path, "rb") if compression == "gzip" else path.open("rb")
+    if compression == "gzip":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def _line_blocks(
@@ -170,7 +172,9 @@ def _parse_lines(
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
             line = first_line + offset
-            raise UnreadableDataset(f"{path.name} line {line} is not valid JSON: {exc.msg}") from exc
+            raise UnreadableDataset(
+                f"{path.name} line {line} is not valid JSON: {exc.msg}"
+            ) from exc
         if not isinstance(obj, dict):
             line = first_line + offset
             raise UnreadableDataset(f"{path.name} line {line} is not a JSON object")
@@ -189,7 +193,9 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return "str"
     if isinstance(value, list):
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value if v is not None)
+        numeric = all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value if v is not None
+        )
         return "list_num" if numeric else "json"
     return "json"
 
@@ -234,4 +240,6 @@ def _python_table(block: bytes, first_line: int, schema: pa.Schema, path: Path) 
 
 def _unreadable(path: Path, exc: Exception) -> UnreadableDataset:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return UnreadableDataset(f"{path.name} cannot be read as JSON Lines: {reason}", details={"cause": reason})
+    return UnreadableDataset(
+        f"{path.name} cannot be read as JSON Lines: {reason}", details={"cause": reason}
+    )

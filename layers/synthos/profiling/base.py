@@ -45,7 +45,9 @@ class ColumnAccumulator:
         if reason is None and self.null_count == self.count:
             reason = ALL_NULL_REASON
         if reason is not None:
-            return UnsupportedColumn(name=self.spec.name, arrow_type=self.spec.arrow_type, reason=reason)
+            return UnsupportedColumn(
+                name=self.spec.name, arrow_type=self.spec.arrow_type, reason=reason
+            )
         distinct, exact = self.distinct_result()
         fields: dict[str, Any] = {
             "name": self.spec.name,

@@ -36,7 +36,7 @@ class CategoricalAccumulator(ColumnAccumulator):
             keep = values.is_valid()
             values, freq = values.filter(keep), freq.filter(keep)
         self.freq.update(values.to_pylist(), freq.to_pylist())
-        self.distinct.update(hash_array(values), unique=True)
+        self.distinct.update(hash_array(values))
         return arr, hashes
 
     def sample_type(self, arr_type: pa.DataType) -> pa.DataType:

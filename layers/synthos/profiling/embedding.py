@@ -43,7 +43,11 @@ class EmbeddingAccumulator(ColumnAccumulator):
         self.nan_count += int(np.count_nonzero(np.isnan(flat)))
         self.inf_count += int(np.count_nonzero(np.isinf(flat)))
         hashes = hash_array(vectors)
-        valid = hashes if not vectors.null_count else hashes[vectors.is_valid().to_numpy(zero_copy_only=False)]
+        valid = (
+            hashes
+            if not vectors.null_count
+            else hashes[vectors.is_valid().to_numpy(zero_copy_only=False)]
+        )
         self.distinct.update(valid)
         return vectors, hashes
 

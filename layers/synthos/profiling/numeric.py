@@ -126,9 +126,9 @@ def _ns_factor(t: pa.DataType) -> int:
 def format_temporal(raw: int, t: pa.DataType) -> str:
     """ISO 8601 text of one raw stored value of temporal type ``t``."""
     if pat.is_date32(t):
-        return str(np.datetime64(raw, "D"))
+        return str(np.int64(raw).astype("datetime64[D]"))
     if pat.is_date64(t):
-        return str(np.datetime64(raw, "ms").astype("datetime64[D]"))
+        return str(np.int64(raw).astype("datetime64[ms]").astype("datetime64[D]"))
     if pat.is_timestamp(t):
         text = _iso_timestamp(raw, t.unit)
         return text + "+00:00" if t.tz else text
@@ -145,8 +145,8 @@ def _iso_timestamp(raw: int, unit: str) -> str:
     for coarse in ("s", "ms", "us", "ns"):
         ratio = _NS_PER_UNIT[coarse] // _NS_PER_UNIT[unit]
         if ratio >= 1 and raw % ratio == 0:
-            return str(np.datetime64(raw // ratio, coarse))
-    return str(np.datetime64(raw, unit))
+            return str(np.int64(raw // ratio).astype(f"datetime64[{coarse}]"))
+    return str(np.int64(raw).astype(f"datetime64[{unit}]"))
 
 
 def _iso_duration(ns: int) -> str:

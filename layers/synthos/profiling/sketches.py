@@ -7,14 +7,14 @@ import math
 
 import datasketches as ds
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 EXACT_DISTINCT_LIMIT = 65_536
 HLL_LG_K = 14
 KLL_K = 200
 FREQ_LG_MAX_K = 14
-QUANTILE_LEVELS = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99}  # fmt: skip
+QUANTILE_LEVELS = {
+    "p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99,
+}  # fmt: skip
 
 
 class RunningMoments:
@@ -75,25 +75,20 @@ class DistinctCounter:
         self._exact: np.ndarray | None = np.empty(0, dtype=np.uint64)
         self._hll: ds.hll_sketch | None = None
 
-    def update(self, hashes: np.ndarray, *, unique: bool = False) -> None:
-        """Add value hashes (nulls already removed); ``unique`` if they are known distinct."""
+    def update(self, hashes: np.ndarray) -> None:
+        """Add value hashes (nulls already removed)."""
         if len(hashes) == 0:
             return
         if self._exact is None:
             self._feed_hll(hashes)
             return
-        batch = hashes if unique else pc.unique(pa.array(hashes)).to_numpy()
-        if len(batch) + len(self._exact) > self.limit:
-            merged = np.union1d(self._exact, batch) if len(batch) <= self.limit else None
-            if merged is not None and len(merged) <= self.limit:
-                self._exact = merged
-                return
+        merged = _sorted_unique(np.concatenate((self._exact, hashes)))
+        if len(merged) > self.limit:
             self._hll = ds.hll_sketch(HLL_LG_K, ds.tgt_hll_type.HLL_8)
-            self._feed_hll(self._exact)
-            self._feed_hll(batch)
             self._exact = None
+            self._feed_hll(merged)
         else:
-            self._exact = np.union1d(self._exact, batch)
+            self._exact = merged
 
     def _feed_hll(self, hashes: np.ndarray) -> None:
         assert self._hll is not None
@@ -107,6 +102,16 @@ class DistinctCounter:
             return len(self._exact), True
         assert self._hll is not None
         return round(self._hll.get_estimate()), False
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    values = np.sort(values)
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 class Frequencies:
@@ -146,5 +151,7 @@ class Frequencies:
             return items[:n]
         assert self._sketch is not None
         found = self._sketch.get_frequent_items(ds.frequent_items_error_type.NO_FALSE_NEGATIVES)
-        ranked = sorted(((item, int(est)) for item, est, _lo, _hi in found), key=lambda kv: (-kv[1], kv[0]))
+        ranked = sorted(
+            ((item, int(est)) for item, est, _lo, _hi in found), key=lambda kv: (-kv[1], kv[0])
+        )
         return ranked[:n]
