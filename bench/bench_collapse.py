@@ -48,11 +48,12 @@ def gaussian_case(src: str, rng: np.random.Generator, gens: int, accumulate: boo
                   ) -> Case:
     ref, train = source(src, rng)
     d, n_out = train.shape[1], max(1000, train.shape[0])
-    if src == "synthetic" or accumulate:
+    if src == "synthetic":
         out = gt.gaussian_refit(train, gens, n_fit=5 * d, n_out=n_out, rng=rng,
                                 accumulate=accumulate)
     else:  # real rows are not Gaussian: refit a Gaussian copula with empirical marginals
-        out = gt.copula_refit(train, gens, n_fit=min(train.shape[0], 5 * d), n_out=n_out, rng=rng)
+        out = gt.copula_refit(train, gens, n_fit=min(train.shape[0], 5 * d), n_out=n_out,
+                              rng=rng, accumulate=accumulate)
     return gt.to_table(ref), [gt.to_table(g) for g in out]
 
 

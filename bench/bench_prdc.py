@@ -92,7 +92,14 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument(
+        "--blas-threads", type=int, default=None, help="cap BLAS threads for both (threadpoolctl)"
+    )
     args = ap.parse_args()
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads)
 
     rng = np.random.default_rng(args.seed)
     real = rng.standard_normal((args.n, args.d))
@@ -128,8 +135,9 @@ def main() -> int:
         for name in tools
     ]
     print(
-        f"\nPRDC, {args.n} real x {args.m} fake, d={args.d}, k={args.k}, float64, "
-        f"median of {args.repeat}; {os.cpu_count()} CPUs, load {load_before[0]:.2f}\n"
+        f"\nPRDC, {args.n} real x {args.m} fake, d={args.d}, k={args.k}, float64, median of "
+        f"{args.repeat}; {os.cpu_count()} CPUs, BLAS threads {args.blas_threads or 'default'}, "
+        f"load avg {load_before[0]:.2f} -> {load_after[0]:.2f}\n"
     )
     print("| tool | seconds | peak MB (tracemalloc) | peak RSS delta MB | speedup |")
     print("| --- | ---: | ---: | ---: | ---: |")

@@ -217,6 +217,7 @@ def machine() -> dict[str, Any]:
         "processor": platform.processor(),
         "logical_cpus": os.cpu_count(),
         "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
+        "load_avg_1m_at_start": round(os.getloadavg()[0], 2),  # other work skews timings
         "python": platform.python_version(),
         "numpy": np.__version__,
         "pyarrow": pa.__version__,
@@ -250,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
             report["compare"] = run_compare_part(Path(tmp), compare_rows, args.timeout)
             print(compare_markdown(report["compare"], judged), end="\n\n", flush=True)
     m = report["machine"]
-    print(f"machine: {m['machine']}, {m['logical_cpus']} CPUs, {m['memory_gib']} GiB RAM")
+    print(
+        f"machine: {m['machine']}, {m['logical_cpus']} CPUs, {m['memory_gib']} GiB RAM; "
+        f"load average at start {m['load_avg_1m_at_start']}, at end {os.getloadavg()[0]:.2f}"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")

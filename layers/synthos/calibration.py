@@ -28,6 +28,7 @@ from synthos.signals import (
     duplicates,
     embedding,
     location,
+    missingness,
     neighbourhood,
     spread,
     tails,
@@ -44,6 +45,7 @@ FAMILIES: tuple[Family, ...] = (
     spread.measure,
     tails.measure,
     location.measure,
+    missingness.measure,
     dependence.measure,
     categorical.measure,
     duplicates.measure,
@@ -91,33 +93,42 @@ class Calibrated:
     effect_sd: float
     size: int
     per_replicate: np.ndarray
+    sd_estimated: bool = True
 
-    def deviation(self, values: float) -> float:
+    def deviation(self, values: float | np.ndarray) -> float | np.ndarray:
         """(value - baseline) in effect-size units, as a standard-normal quantile.
 
-        The baseline sd is estimated from the B null replicates, so the ratio follows a t law
-        with B - 1 degrees of freedom; it is mapped to the normal quantile of the same tail
-        probability so that few replicates cannot manufacture extreme evidence.
+        When the sd comes from the B null replicates, the ratio follows a t law with B - 1
+        degrees of freedom; it is mapped to the normal quantile of the same tail probability so
+        that few replicates cannot manufacture extreme evidence. When the fixed floor binds
+        instead, nothing was estimated and the ratio is used as it is.
         """
-        return t_to_z(float((values - self.baseline) / self.effect_sd), self.dof)
+        ratio = (np.asarray(values, dtype=float) - self.baseline) / self.effect_sd
+        out = t_to_z(ratio, self.dof) if self.sd_estimated else ratio
+        return float(out) if np.ndim(out) == 0 else out
 
     @property
     def dof(self) -> int:
         return max(int(np.isfinite(self.per_replicate).sum()) - 1, 1)
 
 
-def t_to_z(t: float, dof: int) -> float:
-    """The standard-normal quantile with the same tail probability as t under Student(dof)."""
-    if t == 0 or not np.isfinite(t):
-        return t
-    log_tail = float(stats.t.logsf(abs(t), dof))
-    return float(np.sign(t) * -special.ndtri_exp(log_tail)) if log_tail < np.log(0.5) else 0.0
+T_CLIP = 1e8  # beyond this the t tail underflows; no real statistic gets there
 
 
-def _effect_sd(signal: str, null_sd: float, size: int) -> float:
+def t_to_z(t: np.ndarray | float, dof: np.ndarray | int) -> np.ndarray:
+    """The standard-normal quantile with the same tail probability as t under Student(dof),
+    elementwise (arrays broadcast); NaN stays NaN."""
+    t = np.asarray(t, dtype=float)
+    mag = np.minimum(np.abs(t), T_CLIP)
+    log_tail = np.minimum(stats.t.logsf(mag, dof), np.log(0.5))
+    return np.sign(t) * -special.ndtri_exp(log_tail)
+
+
+def _effect_sd(signal: str, null_sd: float, size: int) -> tuple[float, bool]:
+    """(sd of the effect at the standard size, whether it was estimated rather than floored)."""
     sd = null_sd * np.sqrt(max(1.0, size / STANDARD_SIZE))
     floor = RATE_FLOOR if SIGNALS[signal].rate_floor else RATIO_FLOOR
-    return float(max(sd, floor))
+    return float(max(sd, floor)), bool(sd >= floor)
 
 
 def _stack(measures: list[Measure], keys: list[Key]) -> np.ndarray:
@@ -158,8 +169,7 @@ def calibrate(
         size = plan.candidate_size
         if signal in neighbourhood.SIGNAL_NAMES:
             size = min(size, ctx.knn_rows)
-        out.append(
-            Calibrated(signal, scope, observed, base, sd, (observed - base) / sig_sd,
-                       _effect_sd(signal, sd, size), size, ov)
-        )
+        effect_sd, estimated = _effect_sd(signal, sd, size)
+        out.append(Calibrated(signal, scope, observed, base, sd, (observed - base) / sig_sd,
+                              effect_sd, size, ov, estimated))
     return out

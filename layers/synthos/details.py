@@ -24,6 +24,7 @@ FINDING_EVIDENCE = 2.83  # the evidence at which collapse_risk reaches "medium"
 FINDINGS = {
     "variance_ratio": "lost_variance",
     "iqr_ratio": "lost_variance",
+    "missing_rate": "lost_values_to_missing",
     "distinct_values": "lost_values",
     "lower_tail": "lost_lower_tail",
     "upper_tail": "lost_upper_tail",

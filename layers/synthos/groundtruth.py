@@ -88,13 +88,19 @@ def _copula_fit_sample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.nd
 
 
 def copula_refit(train: np.ndarray, generations: int, n_fit: int, n_out: int,
-                 rng: np.random.Generator) -> list[np.ndarray]:
+                 rng: np.random.Generator, accumulate: bool = False) -> list[np.ndarray]:
     """Generation 0 samples the copula fitted to the real rows; each fit uses n_fit rows of the
-    previous generation, so marginal values and tails can only be lost."""
-    fit_on, out = train, []
+    previous generation, so marginal values and tails can only be lost. With ``accumulate``
+    each fit sees the real rows and every generation so far instead."""
+    fit_on, pool, out = train, train, []
     for _ in range(generations + 1):
         out.append(_copula_fit_sample(fit_on, n_out, rng))
-        fit_on = _copula_fit_sample(fit_on, n_fit, rng)
+        new = _copula_fit_sample(fit_on, n_fit, rng)
+        if accumulate:
+            pool = np.vstack([pool, new])
+            fit_on = pool
+        else:
+            fit_on = new
     return out
 
 
@@ -148,9 +154,7 @@ def mode_dropping(pool: np.ndarray, labels: np.ndarray, generations: int, per_ge
     """Generation g keeps the pool rows outside the g*per_generation rarest clusters."""
     ids, counts = np.unique(labels, return_counts=True)
     rarest_first = ids[np.argsort(counts, kind="stable")]
-    out = []
-    for g in range(generations + 1):
-        keep = ~np.isin(labels, rarest_first[: g * per_generation])
-        rows = np.flatnonzero(keep)
-        out.append(pool[rng.choice(rows, size=min(n_out, rows.size), replace=False)])
-    return out
+    kept = [np.flatnonzero(~np.isin(labels, rarest_first[: g * per_generation]))
+            for g in range(generations + 1)]
+    n = min(n_out, kept[-1].size)  # the same size in every generation
+    return [pool[rng.choice(rows, size=n, replace=False)] for rows in kept]

@@ -2,7 +2,8 @@
 
 No function here holds an ``n x m`` distance matrix. Queries are processed in tiles of
 ``tile_rows`` rows against column blocks of ``tile_cols`` base points (a running top-k merge
-joins the blocks), so memory is one tile, by default about 8 MiB and never above 64 MiB.
+joins the blocks), so memory is one tile per worker thread, by default about 8 MiB, never above
+64 MiB.
 
 Search: squared distances come from one BLAS matmul per tile on augmented rows,
 ``[-2a, |a|^2, 1] . [b, 1, |b|^2] = |a|^2 + |b|^2 - 2 a.b``, in float64 (negatives clamped to
@@ -17,32 +18,50 @@ edge, is recomputed from coordinate differences summed in coordinate order
 bit for bit (a copied point ties with the original), and no tiling changes a result. Only the
 choice among neighbours whose distances differ by less than the margin rests on the expansion.
 
-Tile arithmetic goes through a :class:`DistanceBackend`; ``"numpy"`` is built in, and another
-backend (torch on CUDA) only has to implement the protocol and be registered in ``BACKENDS``:
-callers keep passing ``backend="..."``.
+Tile arithmetic and scheduling go through a :class:`DistanceBackend`. ``"numpy"`` is built in:
+row tiles run on a pool of threads, one per CPU, each with single-threaded BLAS; that keeps
+every core busy through the non-BLAS steps and, unlike multi-threaded BLAS on small products,
+does not stall when the CPUs are shared. The BLAS limit (threadpoolctl) holds for the whole
+process while a call runs; without threadpoolctl, tiles run one by one on default BLAS.
+Another backend (torch on CUDA) only has to implement the protocol and be registered in
+``BACKENDS``: callers keep passing ``backend="..."`` (or a backend instance).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from synthos.errors import EngineError, InputError, InvalidOption
 
+try:  # sets the BLAS thread count of the running process; without it, tiles run one by one
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - installed with scikit-learn in every dev setup
+    threadpool_limits = None
+
 DEFAULT_TILE_BYTES = 8 * 2**20
 MAX_TILE_BYTES = 64 * 2**20
 MAX_TILE_COLS = 2**17
+MAX_WORKERS = 16
+Span = tuple[int, int]
+R = TypeVar("R")
 
 
+@runtime_checkable
 class DistanceBackend(Protocol):
     """Tile kernels. Prepared points, tiles (n, m) and masks are the backend's own arrays
     (numpy, torch on a device...); what comes back as ``np.ndarray`` is small (at most k
     values per row, or the few entries near a ball's edge)."""
 
     name: str
+
+    def tile_map(self, job: Callable[[Span], R], row_spans: Sequence[Span]) -> list[R]:
+        """``[job(s) for s in row_spans]``, the jobs independent and possibly concurrent."""
 
     def prepare(self, points: np.ndarray, *, side: Literal["query", "base"]) -> Any:
         """(n, d) float64 -> backend rows that support ``[start:stop]`` slicing."""
@@ -73,9 +92,28 @@ class DistanceBackend(Protocol):
 
 
 class NumpyBackend:
-    """The built-in backend: float64 numpy tiles, BLAS matmul, argpartition selection."""
+    """The built-in backend: float64 numpy tiles, BLAS matmul, argpartition selection;
+    ``workers`` threads (default: the CPUs this process may use, at most 16)."""
 
     name = "numpy"
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is None:
+            cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+            workers = min(MAX_WORKERS, len(cpus) if cpus else os.cpu_count() or 1)
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise InvalidOption(f"workers must be a positive integer, got {workers!r}")
+        self.workers = workers
+
+    def tile_map(self, job: Callable[[Span], R], row_spans: Sequence[Span]) -> list[R]:
+        if threadpool_limits is None:
+            return [job(s) for s in row_spans]
+        workers = min(self.workers, len(row_spans))
+        with threadpool_limits(1, user_api="blas"):
+            if workers <= 1:
+                return [job(s) for s in row_spans]
+            with ThreadPoolExecutor(workers, thread_name_prefix="synthos-knn") as pool:
+                return list(pool.map(job, row_spans))
 
     def prepare(self, points: np.ndarray, *, side: Literal["query", "base"]) -> np.ndarray:
         sq = np.einsum("ij,ij->i", points, points)[:, None]
@@ -171,13 +209,16 @@ class KnnResult:
     indices: np.ndarray
 
 
-def get_backend(name: str) -> DistanceBackend:
-    """The tile backend called ``name``; :class:`InvalidOption` for an unknown one."""
-    factory = BACKENDS.get(name) if isinstance(name, str) else None
+def get_backend(backend: str | DistanceBackend) -> DistanceBackend:
+    """The tile backend registered as ``backend`` (or ``backend`` itself when it is one);
+    :class:`InvalidOption` for an unknown name."""
+    if isinstance(backend, DistanceBackend):
+        return backend
+    factory = BACKENDS.get(backend) if isinstance(backend, str) else None
     if factory is None:
         raise InvalidOption(
-            f"unknown k-NN backend {name!r}; known: {', '.join(sorted(BACKENDS))}",
-            details={"backend": repr(name), "known": sorted(BACKENDS)},
+            f"unknown k-NN backend {backend!r}; known: {', '.join(sorted(BACKENDS))}",
+            details={"backend": repr(backend), "known": sorted(BACKENDS)},
         )
     return factory()
 
@@ -226,10 +267,9 @@ def plan_tiling(n: int, m: int, tile_rows: int | None, tile_cols: int | None) ->
     return min(rows, max(n, 1)), min(cols, max(m, 1))
 
 
-def spans(total: int, size: int) -> Iterator[tuple[int, int]]:
+def spans(total: int, size: int) -> list[Span]:
     """``[start, stop)`` spans of ``size`` covering ``range(total)``."""
-    for start in range(0, total, size):
-        yield start, min(start + size, total)
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
 def exclude_diagonal(
@@ -247,7 +287,7 @@ def knn(
     k: int,
     *,
     exclude_self: bool = False,
-    backend: str = "numpy",
+    backend: str | DistanceBackend = "numpy",
     tile_rows: int | None = None,
     tile_cols: int | None = None,
 ) -> KnnResult:
@@ -269,9 +309,8 @@ def knn(
     k = check_k(k, b.shape[0] - int(exclude_self))
     rows, cols = plan_tiling(q.shape[0], b.shape[0], tile_rows, tile_cols)
     pq, pb = be.prepare(q, side="query"), be.prepare(b, side="base")
-    dist = np.empty((q.shape[0], k))
-    idx = np.empty((q.shape[0], k), dtype=np.int64)
-    for r in spans(q.shape[0], rows):
+
+    def row_tile(r: Span) -> tuple[np.ndarray, np.ndarray]:
         best: tuple[np.ndarray, np.ndarray] | None = None
         for c in spans(b.shape[0], cols):
             d = be.pairwise_sq_dists(pq[r[0] : r[1]], pb[c[0] : c[1]])
@@ -282,16 +321,19 @@ def knn(
         assert best is not None
         exact = _exact_distances(q[r[0] : r[1]], b, best[1])
         order = np.lexsort((best[1], exact), axis=-1)
-        dist[r[0] : r[1]] = np.take_along_axis(exact, order, 1)
-        idx[r[0] : r[1]] = np.take_along_axis(best[1], order, 1)
-    return KnnResult(distances=dist, indices=idx)
+        return np.take_along_axis(exact, order, 1), np.take_along_axis(best[1], order, 1)
+
+    tiles = be.tile_map(row_tile, spans(q.shape[0], rows))
+    if not tiles:
+        return KnnResult(np.empty((0, k)), np.empty((0, k), dtype=np.int64))
+    return KnnResult(np.vstack([t[0] for t in tiles]), np.vstack([t[1] for t in tiles]))
 
 
 def kth_nn_distance(
     x: object,
     k: int,
     *,
-    backend: str = "numpy",
+    backend: str | DistanceBackend = "numpy",
     tile_rows: int | None = None,
     tile_cols: int | None = None,
 ) -> np.ndarray:
@@ -306,8 +348,8 @@ def kth_nn_distance(
     k = check_k(k, pts.shape[0] - 1)
     rows, cols = plan_tiling(pts.shape[0], pts.shape[0], tile_rows, tile_cols)
     pq, pb = be.prepare(pts, side="query"), be.prepare(pts, side="base")
-    kth = np.empty(pts.shape[0])
-    for r in spans(pts.shape[0], rows):
+
+    def row_tile(r: Span) -> np.ndarray:
         best: tuple[np.ndarray, np.ndarray] | None = None
         for c in spans(pts.shape[0], cols):
             d = be.pairwise_sq_dists(pq[r[0] : r[1]], pb[c[0] : c[1]])
@@ -318,8 +360,9 @@ def kth_nn_distance(
                 vals, where = np.hstack([best[0], vals]), np.hstack([best[1], where])
             best = _smallest_k(vals, where, k)
         assert best is not None
-        kth[r[0] : r[1]] = _exact_distances(pts[r[0] : r[1]], pts, best[1]).max(axis=1)
-    return kth
+        return _exact_distances(pts[r[0] : r[1]], pts, best[1]).max(axis=1)
+
+    return np.concatenate(be.tile_map(row_tile, spans(pts.shape[0], rows)))
 
 
 def count_within_radius(
@@ -328,7 +371,7 @@ def count_within_radius(
     radii: object,
     *,
     strict: bool = False,
-    backend: str = "numpy",
+    backend: str | DistanceBackend = "numpy",
     tile_rows: int | None = None,
     tile_cols: int | None = None,
 ) -> np.ndarray:
@@ -343,7 +386,7 @@ def any_within_radius(
     radii: object,
     *,
     strict: bool = False,
-    backend: str = "numpy",
+    backend: str | DistanceBackend = "numpy",
     tile_rows: int | None = None,
     tile_cols: int | None = None,
 ) -> np.ndarray:
@@ -469,21 +512,23 @@ def _radius_pass(query, base, radii, strict, backend, tile_rows, tile_cols, *, c
     q_norm, b_norm = sq_norms(q), sq_norms(b)
     rows, cols = plan_tiling(q.shape[0], b.shape[0], tile_rows, tile_cols)
     pq, pb = be.prepare(q, side="query"), be.prepare(b, side="base")
-    acc = np.zeros(q.shape[0], dtype=np.int64 if count else bool)
-    for r0, r1 in spans(q.shape[0], rows):
+
+    def row_tile(span: Span) -> np.ndarray:
+        r0, r1 = span
+        acc = np.zeros(r1 - r0, dtype=np.int64)
         for c0, c1 in spans(b.shape[0], cols):
             d = be.pairwise_sq_dists(pq[r0:r1], pb[c0:c1])
             margin = expansion_margin(q.shape[1], q_norm[r0:r1].max(), b_norm[c0:c1].max())
             hits = ball_hits(
                 be, d, q[r0:r1], b[c0:c1], balls.take(c0, c1), per="col", margin=margin
             )
-            if count:
-                acc[r0:r1] += be.count(hits.certain, axis=1)
-                np.add.at(acc, r0 + hits.rows, 1)
-            else:
-                acc[r0:r1] |= be.any(hits.certain, axis=1)
-                acc[r0 + hits.rows] = True
-    return acc
+            acc += be.count(hits.certain, axis=1)
+            np.add.at(acc, hits.rows, 1)
+        return acc
+
+    tiles = be.tile_map(row_tile, spans(q.shape[0], rows))
+    counts = np.concatenate(tiles) if tiles else np.zeros(0, dtype=np.int64)
+    return counts if count else counts > 0
 
 
 def _check_same_dim(a: np.ndarray, b: np.ndarray) -> None:

@@ -17,13 +17,13 @@ saturates, so more collapse always scores higher).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
 
-from synthos.calibration import Calibrated
+from synthos.calibration import Calibrated, t_to_z
 from synthos.signals.registry import SIGNALS
 
 E0 = 5.0
@@ -93,18 +93,39 @@ def combine(by_key: dict[tuple[str, str], float]) -> Evidence:
     return Evidence(total, by_family, by_key)
 
 
-def oriented(cals: Iterable[Calibrated], channel: str, replicate: int | None = None
-             ) -> dict[tuple[str, str], float]:
-    """Evidence per key for the "collapse" or "drift" channel (optionally one replicate's)."""
-    out = {}
-    for c in cals:
-        direction = getattr(SIGNALS[c.signal], channel)
-        if direction == 0:
-            continue
-        value = c.observed if replicate is None else c.per_replicate[replicate]
-        if np.isfinite(value):
-            out[(c.signal, c.scope)] = float(direction * c.deviation(value))
-    return out
+@dataclass(frozen=True)
+class Oriented:
+    """Evidence of every key of one channel: row 0 from the mean over replicates, row 1+b from
+    replicate b alone (for the interval). NaN where a replicate had no value."""
+
+    keys: list[tuple[str, str]]
+    values: np.ndarray  # (1 + B, K)
+
+    def row(self, i: int) -> dict[tuple[str, str], float]:
+        return {k: float(v) for k, v in zip(self.keys, self.values[i], strict=True)
+                if np.isfinite(v)}
+
+
+def orient(cals: Sequence[Calibrated], channel: str) -> Oriented:
+    """Evidence per key for the "collapse" or "drift" channel, vectorised over keys."""
+    use = [c for c in cals if getattr(SIGNALS[c.signal], channel) != 0]
+    if not use:
+        return Oriented([], np.zeros((1, 0)))
+    b = min(c.per_replicate.size for c in use)
+    raw = np.array([[c.observed, *c.per_replicate[:b]] for c in use]).T  # (1 + B, K)
+    base = np.array([c.baseline for c in use])
+    sd = np.array([c.effect_sd for c in use])
+    ratio = (raw - base) / sd
+    estimated = np.array([c.sd_estimated for c in use])
+    dof = np.array([c.dof for c in use])
+    z = np.where(estimated, t_to_z(ratio, dof), ratio)
+    direction = np.array([getattr(SIGNALS[c.signal], channel) for c in use], dtype=float)
+    return Oriented([(c.signal, c.scope) for c in use], z * direction)
+
+
+def oriented(cals: Sequence[Calibrated], channel: str) -> dict[tuple[str, str], float]:
+    """Evidence per key (from the mean over replicates) for one channel."""
+    return orient(cals, channel).row(0)
 
 
 @dataclass(frozen=True)
@@ -115,15 +136,27 @@ class Score:
     evidence: Evidence
 
 
-def score(cals: list[Calibrated], channel: str = "collapse") -> Score:
+def _total(values: np.ndarray, family_cols: dict[str, np.ndarray]) -> float:
+    by_family = {}
+    for f, cols in family_cols.items():
+        v = values[cols]
+        v = v[np.isfinite(v)]
+        if v.size:
+            by_family[f] = sidak_z(float(v.max()), int(v.size))
+    return chibar_z(list(by_family.values()))
+
+
+def score(cals: Sequence[Calibrated], channel: str = "collapse") -> Score:
     """Point risk from the mean over replicates; the interval spans the 5-95% of replicates."""
-    ev = combine(oriented(cals, channel))
+    o = orient(cals, channel)
+    ev = combine(o.row(0))
     risk = float(risk_from_evidence(ev.total))
-    n_rep = min((c.per_replicate.size for c in cals), default=0)
-    per_rep = [
-        float(risk_from_evidence(combine(oriented(cals, channel, b)).total))
-        for b in range(n_rep)
-    ]
+    families: dict[str, list[int]] = defaultdict(list)
+    for i, (signal, _) in enumerate(o.keys):
+        families[SIGNALS[signal].family].append(i)
+    cols = {f: np.array(v) for f, v in families.items()}
+    per_rep = [float(risk_from_evidence(_total(o.values[i], cols)))
+               for i in range(1, o.values.shape[0])]
     if per_rep:
         lo, hi = np.percentile(per_rep, [5, 95])
         interval = (float(min(lo, risk)), float(max(hi, risk)))

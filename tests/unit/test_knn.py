@@ -204,7 +204,34 @@ def test_backend_is_a_seam(monkeypatch):
 
     monkeypatch.setitem(knn_module.BACKENDS, "counting", CountingBackend)
     res = knn(LINE, LINE, 1, backend="counting", tile_rows=2)
-    assert isinstance(res, KnnResult) and calls == [2, 2, 1]
+    assert isinstance(res, KnnResult) and sorted(calls) == [1, 2, 2]
+    calls.clear()
+    knn(LINE, LINE, 1, backend=CountingBackend(workers=1), tile_rows=2)
+    assert calls == [2, 2, 1]
+
+
+def test_worker_count_does_not_change_results():
+    x = np.random.default_rng(15).standard_normal((500, 6))
+    one, three = NumpyBackend(workers=1), NumpyBackend(workers=3)
+    ref = knn(x[:200], x, 4, backend=one, tile_rows=16)
+    res = knn(x[:200], x, 4, backend=three, tile_rows=16)
+    np.testing.assert_array_equal(res.indices, ref.indices)
+    np.testing.assert_array_equal(res.distances, ref.distances)
+    np.testing.assert_array_equal(
+        kth_nn_distance(x, 4, backend=one, tile_rows=16),
+        kth_nn_distance(x, 4, backend=three, tile_rows=16),
+    )
+    radii = np.full(500, 1.5)
+    np.testing.assert_array_equal(
+        count_within_radius(x, x, radii, backend=one, tile_rows=16),
+        count_within_radius(x, x, radii, backend=three, tile_rows=16),
+    )
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_bad_worker_count_is_invalid_option(workers):
+    with pytest.raises(InvalidOption):
+        NumpyBackend(workers=workers)
 
 
 def test_unknown_backend_is_invalid_option():

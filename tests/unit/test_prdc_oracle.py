@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from prdc import compute_prdc
 from scipy.spatial.distance import cdist
 
 from synthos.errors import InputError, InvalidOption
+from synthos.knn import NumpyBackend
 from synthos.metrics import knn_spread_ratio, nn_distance_ratio, prdc
 
 KEYS = ("precision", "recall", "density", "coverage")
@@ -105,6 +107,19 @@ def test_row_order_and_power_of_two_rescaling_do_not_change_prdc():
     ref = prdc(real, fake, 5)
     assert prdc(real[rng.permutation(140)], fake[rng.permutation(120)], 5) == ref
     assert prdc(4.0 * real, 4.0 * fake, 5) == ref
+
+
+def test_memory_stays_far_below_one_distance_matrix():
+    # 4000 x 4000 float64 distances would take 122 MiB; two workers hold one ~8 MiB tile each
+    rng = np.random.default_rng(16)
+    real, fake = rng.standard_normal((4000, 8)), rng.standard_normal((4000, 8))
+    tracemalloc.start()
+    try:
+        prdc(real, fake, 5, backend=NumpyBackend(workers=2))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 * 2**20
 
 
 def test_exactly_k_plus_one_points_follow_the_definition():

@@ -83,3 +83,17 @@ def test_duplicate_and_copy_rates():
     ref = np.array([3, 9], dtype=np.uint64)
     assert duplicates.duplicate_rate(x) == pytest.approx(2 / 5)
     assert duplicates.copy_rate(x, ref) == pytest.approx(1 / 5)
+
+
+def test_nan_quantile_matches_numpy_per_column():
+    from synthos.signals.spread import nan_quantile
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(57, 6))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    x[:, 4] = np.nan
+    got = nan_quantile(x, [0.0, 0.1, 0.5, 0.75, 1.0])
+    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        want = np.nanquantile(x, [0.0, 0.1, 0.5, 0.75, 1.0], axis=0)
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)

@@ -26,11 +26,14 @@ distances; here everything is float64.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from synthos.errors import InputError, InvalidOption
 from synthos.knn import (
     Balls,
+    DistanceBackend,
     as_points,
     ball_hits,
     expansion_margin,
@@ -48,7 +51,7 @@ def prdc(
     fake: object,
     nearest_k: int = 5,
     *,
-    backend: str = "numpy",
+    backend: str | DistanceBackend = "numpy",
     tile_rows: int | None = None,
     tile_cols: int | None = None,
 ) -> dict[str, float]:
@@ -62,43 +65,76 @@ def prdc(
     be = get_backend(backend)
     real_balls, fake_balls = (
         Balls.of(
-            kth_nn_distance(
-                pts, nearest_k, backend=backend, tile_rows=tile_rows, tile_cols=tile_cols
-            ),
+            kth_nn_distance(pts, nearest_k, backend=be, tile_rows=tile_rows, tile_cols=tile_cols),
             strict=True,
         )
         for pts in (x, y)
     )
-    x_norm, y_norm = sq_norms(x), sq_norms(y)
     rows, cols = plan_tiling(x.shape[0], y.shape[0], tile_rows, tile_cols)
-    px, py = be.prepare(x, side="query"), be.prepare(y, side="base")
-    fake_in_real = np.zeros(y.shape[0], dtype=bool)
-    real_covered = np.zeros(x.shape[0], dtype=bool)
-    real_in_fake = np.zeros(x.shape[0], dtype=bool)
-    in_real_balls = 0
-    for r0, r1 in spans(x.shape[0], rows):
-        for c0, c1 in spans(y.shape[0], cols):
-            d = be.pairwise_sq_dists(px[r0:r1], py[c0:c1])
-            margin = expansion_margin(x.shape[1], x_norm[r0:r1].max(), y_norm[c0:c1].max())
-            tile = (be, d, x[r0:r1], y[c0:c1])
-            inside = ball_hits(*tile, real_balls.take(r0, r1), per="row", margin=margin)
-            in_real_balls += int(be.count(inside.certain, axis=None)) + inside.rows.size
-            fake_in_real[c0:c1] |= be.any(inside.certain, axis=0)
-            fake_in_real[c0 + inside.cols] = True
-            real_covered[r0:r1] |= be.any(inside.certain, axis=1)
-            real_covered[r0 + inside.rows] = True
-            near = ball_hits(*tile, fake_balls.take(c0, c1), per="col", margin=margin)
-            real_in_fake[r0:r1] |= be.any(near.certain, axis=1)
-            real_in_fake[r0 + near.rows] = True
+    cross = _CrossPass(be, x, y, real_balls, fake_balls, cols)
+    tiles = be.tile_map(cross.row_tile, spans(x.shape[0], rows))
+    fake_in_real = np.logical_or.reduce([t.fake_in_real for t in tiles])
     return {
         "precision": float(fake_in_real.mean()),
-        "recall": float(real_in_fake.mean()),
-        "density": in_real_balls / (nearest_k * y.shape[0]),
-        "coverage": float(real_covered.mean()),
+        "recall": float(np.concatenate([t.real_in_fake for t in tiles]).mean()),
+        "density": sum(t.in_real_balls for t in tiles) / (nearest_k * y.shape[0]),
+        "coverage": float(np.concatenate([t.real_covered for t in tiles]).mean()),
     }
 
 
-def nn_distance_ratio(real: object, fake: object, k: int = 1, *, backend: str = "numpy") -> float:
+@dataclass(frozen=True)
+class _RowTileCounts:
+    """What one tile of real rows contributes: its (rows,) coverage and recall flags, the (M,)
+    fake points it puts in a real ball, and its number of (real ball, fake point) pairs."""
+
+    real_covered: np.ndarray
+    real_in_fake: np.ndarray
+    fake_in_real: np.ndarray
+    in_real_balls: int
+
+
+class _CrossPass:
+    """One pass over real x fake distances, a tile of real rows at a time."""
+
+    def __init__(
+        self,
+        be: DistanceBackend,
+        x: np.ndarray,
+        y: np.ndarray,
+        real_balls: Balls,
+        fake_balls: Balls,
+        cols: int,
+    ) -> None:
+        self.be, self.x, self.y, self.cols = be, x, y, cols
+        self.real_balls, self.fake_balls = real_balls, fake_balls
+        self.px, self.py = be.prepare(x, side="query"), be.prepare(y, side="base")
+        self.x_norm, self.y_norm = sq_norms(x), sq_norms(y)
+
+    def row_tile(self, span: tuple[int, int]) -> _RowTileCounts:
+        be, (r0, r1) = self.be, span
+        covered, in_fake = np.zeros(r1 - r0, dtype=bool), np.zeros(r1 - r0, dtype=bool)
+        fake_in_real, pairs = np.zeros(self.y.shape[0], dtype=bool), 0
+        for c0, c1 in spans(self.y.shape[0], self.cols):
+            d = be.pairwise_sq_dists(self.px[r0:r1], self.py[c0:c1])
+            margin = expansion_margin(
+                self.x.shape[1], self.x_norm[r0:r1].max(), self.y_norm[c0:c1].max()
+            )
+            tile = (be, d, self.x[r0:r1], self.y[c0:c1])
+            inside = ball_hits(*tile, self.real_balls.take(r0, r1), per="row", margin=margin)
+            pairs += int(be.count(inside.certain, axis=None)) + inside.rows.size
+            fake_in_real[c0:c1] |= be.any(inside.certain, axis=0)
+            fake_in_real[c0 + inside.cols] = True
+            covered |= be.any(inside.certain, axis=1)
+            covered[inside.rows] = True
+            near = ball_hits(*tile, self.fake_balls.take(c0, c1), per="col", margin=margin)
+            in_fake |= be.any(near.certain, axis=1)
+            in_fake[near.rows] = True
+        return _RowTileCounts(covered, in_fake, fake_in_real, pairs)
+
+
+def nn_distance_ratio(
+    real: object, fake: object, k: int = 1, *, backend: str | DistanceBackend = "numpy"
+) -> float:
     """Mean distance from each fake point to its k-th nearest real point, divided by the mean
     distance from each real point to its k-th nearest *other* real point.
 
@@ -113,7 +149,9 @@ def nn_distance_ratio(real: object, fake: object, k: int = 1, *, backend: str = 
     return float(to_real / within_real) if within_real > 0 else float("nan")
 
 
-def knn_spread_ratio(real: object, fake: object, k: int = 5, *, backend: str = "numpy") -> float:
+def knn_spread_ratio(
+    real: object, fake: object, k: int = 5, *, backend: str | DistanceBackend = "numpy"
+) -> float:
     """Mean k-th nearest-neighbour distance within fake divided by the same within real.
 
     Below 1: fake is more concentrated than real (mode collapse, shrinking variety); above 1:

@@ -130,9 +130,21 @@ def build_context(reference: Frame, *, seed: int = 0, knn_k: int = 5, knn_rows: 
                        continuous)
 
 
+GRID_DECIMALS = 9
+
+
 def standardize(frame: Frame, ctx: PairContext) -> Frame:
-    """The frame in reference units: numeric (x - median) / scale, embeddings / overall sd."""
-    numeric = (frame.numeric - ctx.center) / ctx.scale if frame.numeric.size else frame.numeric
-    embeddings = {k: v / ctx.embedding_scale.get(k, 1.0) for k, v in frame.embeddings.items()}
+    """The frame in reference units: numeric (x - median) / scale, embeddings / overall sd.
+
+    Values are snapped to a 1e-9 grid (in reference units): an affine rescaling of the input
+    then yields bit-identical standardised data, so distance ties (common in discrete data)
+    break the same way and every score is exactly invariant, not just to rounding.
+    """
+    numeric = frame.numeric
+    if numeric.size:
+        with np.errstate(invalid="ignore"):
+            numeric = np.round((numeric - ctx.center) / ctx.scale, GRID_DECIMALS)
+    embeddings = {k: np.round(v / ctx.embedding_scale.get(k, 1.0), GRID_DECIMALS)
+                  for k, v in frame.embeddings.items()}
     return Frame(numeric, frame.numeric_names, frame.categorical, frame.categorical_names,
                  frame.vocabularies, embeddings, frame.row_hash)

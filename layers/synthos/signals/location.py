@@ -12,30 +12,33 @@ import numpy as np
 from synthos.frame import Frame
 from synthos.signals.context import PairContext
 from synthos.signals.registry import Measure
+from synthos.signals.spread import finite_block, nan_quantile
+
+
+def _complete(x: np.ndarray) -> np.ndarray:
+    return x[np.all(np.isfinite(x), axis=1)]
 
 
 def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> list[Measure]:
     out: list[Measure] = [{} for _ in candidates]
-    for j in ctx.numeric_cols:
-        name = anchor.numeric_names[j]
-        a = anchor.numeric[:, j]
-        a = a[np.isfinite(a)]
-        if a.size < 2:
-            continue
-        med_a = np.median(a)
-        for m, cand in zip(out, candidates, strict=True):
-            x = cand.numeric[:, j]
-            x = x[np.isfinite(x)]
-            if x.size:
+    cols = list(ctx.numeric_cols)
+    if cols and anchor.n:
+        names = [anchor.numeric_names[j] for j in cols]
+        with np.errstate(all="ignore"):
+            med_a = nan_quantile(finite_block(anchor, cols), [0.5])[0]
+            for m, cand in zip(out, candidates, strict=True):
+                if cand.n == 0:
+                    continue
                 # columns are in reference-scale units already
-                m[("location_shift", name)] = float(abs(np.median(x) - med_a))
+                shift = np.abs(nan_quantile(finite_block(cand, cols), [0.5])[0] - med_a)
+                for i in np.flatnonzero(np.isfinite(shift)):
+                    m[("location_shift", names[i])] = float(shift[i])
     for name, a in anchor.embeddings.items():
-        a = a[np.all(np.isfinite(a), axis=1)]
+        a = _complete(a)
         if a.shape[0] < 2:
             continue
         for m, cand in zip(out, candidates, strict=True):
-            x = cand.embeddings[name]
-            x = x[np.all(np.isfinite(x), axis=1)]
+            x = _complete(cand.embeddings[name])
             if x.shape[0]:
                 m[("centroid_shift", name)] = float(np.linalg.norm(x.mean(0) - a.mean(0)))
     return out

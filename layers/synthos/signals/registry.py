@@ -35,6 +35,8 @@ _SIGNALS = [
     SignalInfo("variance_ratio", "spread", -1, +1, "log of variance, dataset over reference"),
     SignalInfo("iqr_ratio", "spread", -1, +1, "log of interquartile range, dataset over reference"),
     SignalInfo("distinct_values", "spread", -1, 0, "log distinct values, dataset over reference"),
+    SignalInfo("missing_rate", "missingness", +1, 0, "share of values missing (null, NaN, Inf)",
+               rate_floor=True),
     SignalInfo("lower_tail", "tails", -1, 0, "log occupancy of the reference's lower tail"),
     SignalInfo("upper_tail", "tails", -1, 0, "log occupancy of the reference's upper tail"),
     SignalInfo("location_shift", "location", 0, +1, "|median shift| in reference IQR units"),

@@ -2,10 +2,10 @@
 distinct values (value-level collapse: a generator that resamples from a shrinking pool of values
 keeps its variance for a while, but not its distinct values).
 
-The IQR ratio is only taken on continuous columns (see ``PairContext``). Both are
-shift-invariant (a moved mean is drift, not collapse) and, on standardised data,
-invariant to affine rescaling. A column that collapsed to a constant gives a large negative
-value, bounded by a tiny floor instead of -inf.
+The IQR ratio is only taken on continuous columns (see ``PairContext``). All are shift-invariant
+(a moved mean is drift, not collapse) and, on standardised data, invariant to affine rescaling.
+A column that collapsed to a constant gives a large negative value, bounded by a tiny floor
+instead of -inf. Vectorised over columns: a 10,000-column table costs a few array passes.
 """
 
 from __future__ import annotations
@@ -21,29 +21,67 @@ from synthos.signals.registry import Measure
 _FLOOR = 1e-12
 
 
-def _finite(col: np.ndarray) -> np.ndarray:
-    return col[np.isfinite(col)]
+def finite_block(frame: Frame, cols: Sequence[int]) -> np.ndarray:
+    """Columns ``cols`` of the numeric block with every non-finite value as NaN."""
+    x = frame.numeric[:, list(cols)]
+    return np.where(np.isfinite(x), x, np.nan)
 
 
-def _iqr(v: np.ndarray) -> float:
-    q75, q25 = np.percentile(v, [75, 25])
-    return float(q75 - q25)
+def nan_quantile(x: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """(len(qs), p) quantiles per column of x, ignoring NaN, with numpy's default linear
+    interpolation; vectorised (np.nanquantile loops over columns in Python when NaN is present).
+    An all-NaN column gives NaN."""
+    if not np.isnan(x).any():
+        return np.quantile(x, qs, axis=0) if x.shape[0] else np.full((len(qs), x.shape[1]), np.nan)
+    s = np.sort(x, axis=0)
+    n = np.count_nonzero(~np.isnan(s), axis=0)
+    cols = np.arange(x.shape[1])
+    out = np.full((len(qs), x.shape[1]), np.nan)
+    for i, q in enumerate(qs):
+        pos = q * np.maximum(n - 1, 0)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        v_lo, v_hi = s[lo, cols], s[hi, cols]
+        out[i] = np.where(n > 0, v_lo + (pos - lo) * (v_hi - v_lo), np.nan)
+    return out
+
+
+def distinct_counts(x: np.ndarray) -> np.ndarray:
+    """Distinct finite values per column of x (n, p) with NaN for missing."""
+    s = np.sort(x, axis=0)  # NaN sorts last
+    fin = np.isfinite(s)
+    new = np.ones_like(fin)
+    new[1:] = s[1:] != s[:-1]
+    return np.count_nonzero(new & fin, axis=0)
+
+
+def _iqr(x: np.ndarray) -> np.ndarray:
+    q75, q25 = nan_quantile(x, [0.75, 0.25])
+    return q75 - q25
 
 
 def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> list[Measure]:
     out: list[Measure] = [{} for _ in candidates]
-    for j in ctx.numeric_cols:
-        name = anchor.numeric_names[j]
-        a = _finite(anchor.numeric[:, j])
-        if a.size < 2:
-            continue
-        var_a, iqr_a, distinct_a = float(np.var(a)), _iqr(a), np.unique(a).size
+    cols = list(ctx.numeric_cols)
+    if not cols or anchor.n < 2:
+        return out
+    names = [anchor.numeric_names[j] for j in cols]
+    continuous = np.isin(cols, ctx.continuous_cols)
+    a = finite_block(anchor, cols)
+    ok_a = np.count_nonzero(np.isfinite(a), axis=0) >= 2
+    with np.errstate(all="ignore"):
+        var_a, iqr_a, distinct_a = np.nanvar(a, axis=0), _iqr(a), distinct_counts(a)
         for m, cand in zip(out, candidates, strict=True):
-            x = _finite(cand.numeric[:, j])
-            if x.size < 2:
+            if cand.n < 2:
                 continue
-            m[("variance_ratio", name)] = float(np.log((np.var(x) + _FLOOR) / (var_a + _FLOOR)))
-            m[("distinct_values", name)] = float(np.log(np.unique(x).size / distinct_a))
-            if iqr_a > 0 and j in ctx.continuous_cols:
-                m[("iqr_ratio", name)] = float(np.log((_iqr(x) + _FLOOR) / iqr_a))
+            x = finite_block(cand, cols)
+            ok = ok_a & (np.count_nonzero(np.isfinite(x), axis=0) >= 2)
+            lvar = np.log((np.nanvar(x, axis=0) + _FLOOR) / (var_a + _FLOOR))
+            ldistinct = np.log(np.maximum(distinct_counts(x), 1) / np.maximum(distinct_a, 1))
+            liqr = np.log((_iqr(x) + _FLOOR) / np.where(iqr_a > 0, iqr_a, np.nan))
+            for i in np.flatnonzero(ok):
+                m[("variance_ratio", names[i])] = float(lvar[i])
+                m[("distinct_values", names[i])] = float(ldistinct[i])
+                if continuous[i] and iqr_a[i] > 0:
+                    m[("iqr_ratio", names[i])] = float(liqr[i])
     return out

@@ -1,8 +1,10 @@
 """Two-sided tails: how much of the reference's extreme quantiles the dataset still occupies.
 
 Each side is measured separately after centring both samples on their own median (so a moved
-mean is not read as a lost tail). The tail level adapts to the sample size so that about ten
-reference rows are expected in each tail, between 1% and 10%.
+mean is not read as a lost tail). The tail level adapts to the candidate size so that about ten
+rows are expected in each tail, between 1% and 10%. Only continuous columns (see
+``PairContext``): on a discrete column the median and the quantiles jump between samples.
+Vectorised over columns.
 """
 
 from __future__ import annotations
@@ -14,40 +16,42 @@ import numpy as np
 from synthos.frame import Frame
 from synthos.signals.context import PairContext
 from synthos.signals.registry import Measure
+from synthos.signals.spread import finite_block, nan_quantile
 
 
 def tail_level(n: int) -> float:
     return float(np.clip(10.0 / max(n, 1), 0.01, 0.10))
 
 
-def _occupancy(x: np.ndarray, q: float, lower: bool) -> float:
-    """Share of x strictly beyond q, counting values equal to q as half (discrete columns)."""
-    beyond = np.mean(x < q) if lower else np.mean(x > q)
-    return float(beyond + 0.5 * np.mean(x == q))
+def occupancy(x: np.ndarray, q: np.ndarray, lower: bool) -> np.ndarray:
+    """Per column: share of finite x strictly beyond q, values equal to q counting half."""
+    with np.errstate(invalid="ignore"):
+        beyond = (x < q) if lower else (x > q)
+        tie = x == q
+    n = np.count_nonzero(np.isfinite(x), axis=0)
+    return (np.count_nonzero(beyond, axis=0) + 0.5 * np.count_nonzero(tie, axis=0)) / np.maximum(n, 1)
 
 
 def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> list[Measure]:
     out: list[Measure] = [{} for _ in candidates]
-    for j in ctx.continuous_cols:
-        name = anchor.numeric_names[j]
-        a = anchor.numeric[:, j]
-        a = a[np.isfinite(a)]
-        if a.size < 10:
+    cols = list(ctx.continuous_cols)
+    if not cols:
+        return out
+    names = [anchor.numeric_names[j] for j in cols]
+    a = finite_block(anchor, cols)
+    a = a - nan_quantile(a, [0.5])[0]
+    ok_a = np.count_nonzero(np.isfinite(a), axis=0) >= 10
+    for m, cand in zip(out, candidates, strict=True):
+        x = finite_block(cand, cols)
+        if x.shape[0] < 10:
             continue
-        a = a - np.median(a)
-        for m, cand in zip(out, candidates, strict=True):
-            x = cand.numeric[:, j]
-            x = x[np.isfinite(x)]
-            if x.size < 10:
-                continue
-            x = x - np.median(x)
-            alpha = tail_level(x.size)
-            smooth = 0.5 / x.size
-            q_lo, q_hi = np.quantile(a, [alpha, 1 - alpha])
-            expected_lo, expected_hi = _occupancy(a, q_lo, True), _occupancy(a, q_hi, False)
-            for key, occ, exp in (
-                ("lower_tail", _occupancy(x, q_lo, True), expected_lo),
-                ("upper_tail", _occupancy(x, q_hi, False), expected_hi),
-            ):
-                m[(key, name)] = float(np.log((occ + smooth) / (exp + smooth)))
+        x = x - nan_quantile(x, [0.5])[0]
+        alpha = tail_level(x.shape[0])
+        smooth = 0.5 / x.shape[0]
+        q_lo, q_hi = nan_quantile(a, [alpha, 1 - alpha])
+        ok = ok_a & (np.count_nonzero(np.isfinite(x), axis=0) >= 10)
+        for key, lower, q in (("lower_tail", True, q_lo), ("upper_tail", False, q_hi)):
+            ratio = np.log((occupancy(x, q, lower) + smooth) / (occupancy(a, q, lower) + smooth))
+            for i in np.flatnonzero(ok):
+                m[(key, names[i])] = float(ratio[i])
     return out
