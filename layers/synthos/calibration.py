@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from synthos.frame import Frame
 from synthos.signals import (
@@ -68,15 +68,20 @@ class Plan:
 
 
 def make_plan(n_dataset: int, n_reference: int, replicates: int, seed: int) -> Plan:
-    """Split the reference B times; candidate size m = min(n_dataset, n_reference // 2)."""
-    rng = np.random.default_rng(seed)
+    """Split the reference B times; candidate size m = min(n_dataset, n_reference // 2).
+
+    The reference splits come from their own random stream, so they depend only on
+    (n_reference, m, seed): datasets of the same candidate size share them (and their nulls).
+    """
+    ref_rng = np.random.default_rng([seed, 1])
+    ds_rng = np.random.default_rng([seed, 2])
     m = min(n_dataset, n_reference // 2)
     anchors, nulls, draws = [], [], []
     for _ in range(replicates):
-        perm = rng.permutation(n_reference)
+        perm = ref_rng.permutation(n_reference)
         nulls.append(perm[:m])
         anchors.append(perm[m:])
-        draws.append(rng.permutation(n_dataset)[:m])
+        draws.append(ds_rng.permutation(n_dataset)[:m])
     return Plan(tuple(anchors), tuple(nulls), tuple(draws))
 
 
@@ -119,9 +124,15 @@ def t_to_z(t: np.ndarray | float, dof: np.ndarray | int) -> np.ndarray:
     """The standard-normal quantile with the same tail probability as t under Student(dof),
     elementwise (arrays broadcast); NaN stays NaN."""
     t = np.asarray(t, dtype=float)
+    nu = np.asarray(dof, dtype=float)
     mag = np.minimum(np.abs(t), T_CLIP)
-    log_tail = np.minimum(stats.t.logsf(mag, dof), np.log(0.5))
-    return np.sign(t) * -special.ndtri_exp(log_tail)
+    with np.errstate(divide="ignore"):
+        log_tail = np.log(special.stdtr(nu, -mag))
+    # far tail, where stdtr underflows: sf ~ K nu^((nu-1)/2) t^-nu, K = G((nu+1)/2)/(sqrt(nu pi) G(nu/2))
+    far = (special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
+           + (nu - 1) / 2 * np.log(nu) - nu * np.log(np.maximum(mag, 1.0)))
+    log_tail = np.where(np.isfinite(log_tail), log_tail, far)
+    return np.sign(t) * -special.ndtri_exp(np.minimum(log_tail, np.log(0.5)))
 
 
 def _effect_sd(signal: str, null_sd: float, size: int) -> tuple[float, bool]:
@@ -141,35 +152,64 @@ def calibrate(
     ctx: PairContext,
     plan: Plan,
     families: Sequence[Family] = FAMILIES,
+    null: list[Measure] | None = None,
 ) -> list[Calibrated]:
-    """Measure every family on every replicate and calibrate each key against its null."""
+    """Measure every family on every replicate and calibrate each key against its null.
+
+    ``null`` may carry the real-vs-real measures of an earlier call with the same reference,
+    context and plan (they do not depend on the dataset): see :func:`measure_null`.
+    """
     obs: list[Measure] = []
-    null: list[Measure] = []
-    for a_idx, n_idx, s_idx in zip(plan.anchors, plan.nulls, plan.draws, strict=True):
-        anchor, real, cand = reference.take(a_idx), reference.take(n_idx), dataset.take(s_idx)
+    nulls: list[Measure] = []
+    for b, (a_idx, n_idx, s_idx) in enumerate(
+            zip(plan.anchors, plan.nulls, plan.draws, strict=True)):
+        anchor, cand = reference.take(a_idx), dataset.take(s_idx)
+        candidates = [cand] if null is not None else [cand, reference.take(n_idx)]
         o: Measure = {}
         r: Measure = {}
         for family in families:
-            got_o, got_r = family([cand, real], anchor, ctx)
-            o.update(got_o)
-            r.update(got_r)
+            got = family(candidates, anchor, ctx)
+            o.update(got[0])
+            if null is None:
+                r.update(got[1])
         obs.append(o)
-        null.append(r)
+        nulls.append(null[b] if null is not None else r)
+    return _calibrated(obs, nulls, plan, ctx)
+
+
+def measure_null(reference: Frame, ctx: PairContext, plan: Plan,
+                 families: Sequence[Family] = FAMILIES) -> list[Measure]:
+    """The real-vs-real measures of every replicate (reusable across datasets of one size)."""
+    out = []
+    for a_idx, n_idx in zip(plan.anchors, plan.nulls, strict=True):
+        anchor, real = reference.take(a_idx), reference.take(n_idx)
+        r: Measure = {}
+        for family in families:
+            r.update(family([real], anchor, ctx)[0])
+        out.append(r)
+    return out
+
+
+def _calibrated(obs: list[Measure], null: list[Measure], plan: Plan, ctx: PairContext
+                ) -> list[Calibrated]:
     keys = sorted({k for m in obs for k in m} & {k for m in null for k in m})
     o_arr, n_arr = _stack(obs, keys), _stack(null, keys)
+    enough = np.minimum(np.isfinite(o_arr).sum(0), np.isfinite(n_arr).sum(0))
+    keep = enough >= max(2, len(plan.anchors) // 2)
+    o_arr, n_arr = o_arr[:, keep], n_arr[:, keep]
+    keys = [k for k, ok in zip(keys, keep, strict=True) if ok]
+    with np.errstate(all="ignore"):
+        base, sd = np.nanmean(n_arr, axis=0), np.nanstd(n_arr, axis=0, ddof=1)
+        observed = np.nanmean(o_arr, axis=0)
+    sd = np.nan_to_num(sd)
+    sig_sd = np.maximum(sd, 1e-9 + 1e-6 * np.abs(base))
     out = []
-    half = max(2, len(plan.anchors) // 2)
     for i, (signal, scope) in enumerate(keys):
-        ov, nv = o_arr[:, i], n_arr[:, i]
-        if np.isfinite(ov).sum() < half or np.isfinite(nv).sum() < half:
-            continue
-        base, sd = float(np.nanmean(nv)), float(np.nanstd(nv, ddof=1))
-        observed = float(np.nanmean(ov))
-        sig_sd = max(sd, 1e-9 + 1e-6 * abs(base))
         size = plan.candidate_size
         if signal in neighbourhood.SIGNAL_NAMES:
             size = min(size, ctx.knn_rows)
-        effect_sd, estimated = _effect_sd(signal, sd, size)
-        out.append(Calibrated(signal, scope, observed, base, sd, (observed - base) / sig_sd,
-                              effect_sd, size, ov, estimated))
+        effect_sd, estimated = _effect_sd(signal, float(sd[i]), size)
+        out.append(Calibrated(signal, scope, float(observed[i]), float(base[i]), float(sd[i]),
+                              float((observed[i] - base[i]) / sig_sd[i]), effect_sd, size,
+                              o_arr[:, i], estimated))
     return out

@@ -112,7 +112,7 @@ def _signal_results(cals: list[Calibrated]) -> list[SignalResult]:
     for c in cals:
         info, key = SIGNALS[c.signal], (c.signal, c.scope)
         channel = "collapse" if key in collapse else "drift" if key in drift else "info"
-        evidence = collapse.get(key, drift.get(key, float(c.deviation(c.observed))))
+        evidence = collapse.get(key, drift.get(key, (c.observed - c.baseline) / c.effect_sd))
         out.append(SignalResult(
             signal=c.signal, family=info.family, scope=c.scope, channel=channel,
             description=info.description, observed=c.observed, baseline=c.baseline,

@@ -13,10 +13,10 @@ on those groups only, and the k winners are sorted. Ties go to the lower base in
 
 Answers: the expansion is off by up to ~``eps * d * (|a|^2 + |b|^2)`` (coincident points come
 out at ~1e-8), so every distance returned, and every radius decision within that margin of the
-edge, is recomputed from coordinate differences summed in coordinate order
-(:func:`pair_distances`): exact duplicates are at exactly 0, a point on a ball's edge is on it
-bit for bit (a copied point ties with the original), and no tiling changes a result. Only the
-choice among neighbours whose distances differ by less than the margin rests on the expansion.
+edge, is recomputed from coordinate differences (:func:`pair_distances`): exact duplicates are
+at exactly 0, a point on a ball's edge is on it bit for bit (a copied point ties with the
+original), and no tiling changes a result. Only the choice among neighbours whose distances
+differ by less than the margin rests on the expansion.
 
 Tile arithmetic and scheduling go through a :class:`DistanceBackend`. ``"numpy"`` is built in:
 row tiles run on a pool of threads, one per CPU, each with single-threaded BLAS; that keeps
@@ -398,14 +398,12 @@ def any_within_radius(
 def pair_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(...,) float64 distances between paired points a, b: (..., d), broadcastable.
 
-    Squared coordinate differences are summed in coordinate order, one elementwise step per
-    coordinate, so the same pair gives the same bits in any call, any shape, any backend.
+    Squared coordinate differences are summed by one reduction along a fresh contiguous last
+    axis, whose order depends on d alone: the same pair gives the same bits in any call.
     """
-    sq = np.zeros(np.broadcast_shapes(a.shape, b.shape)[:-1])
-    for c in range(a.shape[-1]):
-        diff = a[..., c] - b[..., c]
-        sq += diff * diff
-    return np.sqrt(sq)
+    diff = np.subtract(a, b)
+    np.multiply(diff, diff, out=diff)
+    return np.sqrt(np.add.reduce(diff, axis=-1))
 
 
 def sq_norms(x: np.ndarray) -> np.ndarray:

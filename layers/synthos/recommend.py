@@ -9,16 +9,17 @@ on these smaller samples are on the same scale as the main result.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from synthos.calibration import make_plan
+from synthos.calibration import make_plan, measure_null
 from synthos.calibration import calibrate as run_calibration
 from synthos.frame import Frame
 from synthos.result import ColumnDetail, Recommendation
 from synthos.scoring import risk_level, score
 from synthos.signals.context import PairContext
+from synthos.signals.registry import Measure
 from synthos.signals.neighbourhood import NEAR_RADIUS, feature_spaces, prepare
 from synthos.knn import knn
 
@@ -28,18 +29,26 @@ MIX_GRID = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75)
 LOW = 25.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Scorer:
+    """Re-scores candidate datasets against one reference; the real-vs-real side of the
+    calibration depends only on the candidate size, so it is measured once per size."""
+
     reference: Frame
     ctx: PairContext
     replicates: int
     seed: int
+    _nulls: dict[int, list[Measure]] = field(default_factory=dict)
 
     def risk(self, dataset: Frame) -> float:
         if dataset.n < 2:
             return 100.0
         plan = make_plan(dataset.n, self.reference.n, self.replicates, self.seed)
-        return score(run_calibration(dataset, self.reference, self.ctx, plan)).risk
+        size = plan.candidate_size
+        if size not in self._nulls:
+            self._nulls[size] = measure_null(self.reference, self.ctx, plan)
+        cals = run_calibration(dataset, self.reference, self.ctx, plan, null=self._nulls[size])
+        return score(cals).risk
 
 
 def _subsample(frame: Frame, rows: int, rng: np.random.Generator) -> Frame:

@@ -65,13 +65,39 @@ def test_gaussian_samples_match_prdc(n, m, d, k, seed):
     assert_same(prdc(real, fake, k), oracle(real, fake, k))
 
 
-def test_duplicated_points_match_prdc():
-    # fake holds exact copies of real rows, real holds pairs of duplicates (fewer than k+1)
+@pytest.mark.parametrize("d", [4, 64])
+def test_duplicated_points_match_prdc(d):
+    # fake holds exact copies of real rows (some on a real ball's edge), real holds pairs of
+    # duplicates (fewer than k+1)
     rng = np.random.default_rng(7)
-    real = rng.standard_normal((120, 4))
+    real = rng.standard_normal((120, d))
     real = np.vstack([real, real[:30]])
-    fake = np.vstack([real[:40], rng.standard_normal((60, 4))])
+    fake = np.vstack([real[:40], rng.standard_normal((60, d))])
     assert_same(prdc(real, fake, 3), oracle(real, fake, 3))
+
+
+def brute_prdc(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, float]:
+    """The definitions on full cdist matrices (direct differences, no expansion)."""
+    d_rf = cdist(real, fake)
+    r_real = np.sort(cdist(real, real), axis=1)[:, k]
+    r_fake = np.sort(cdist(fake, fake), axis=1)[:, k]
+    inside = d_rf < r_real[:, None]
+    return {
+        "precision": inside.any(axis=0).mean(),
+        "recall": (d_rf < r_fake[None, :]).any(axis=1).mean(),
+        "density": inside.sum() / (k * fake.shape[0]),
+        "coverage": inside.any(axis=1).mean(),
+    }
+
+
+def test_far_from_origin_matches_the_definition_exactly():
+    # offset 1e4: the expansion |a|^2 + |b|^2 - 2ab loses ~8 digits, so edge cases (copies of
+    # each real point's k-th neighbour) are settled by the exact recheck
+    rng = np.random.default_rng(17)
+    real = rng.standard_normal((200, 8)) + 1e4
+    kth = np.argsort(cdist(real, real), axis=1)[:, 3]
+    fake = np.vstack([real[kth[:50]], rng.standard_normal((100, 8)) + 1e4])
+    assert_same(prdc(real, fake, 3), brute_prdc(real, fake, 3), atol=0)
 
 
 @pytest.mark.parametrize("k", [1, 3, 8])

@@ -62,3 +62,36 @@ def test_more_null_columns_do_not_raise_evidence():
         {("variance_ratio", "a"): 4.0, **{("variance_ratio", f"b{i}"): 0.5 for i in range(50)}}
     )
     assert many.total < one.total
+
+
+def test_plan_splits_are_disjoint_and_shared_across_dataset_sizes():
+    from synthos.calibration import make_plan
+
+    a = make_plan(5000, 800, 6, seed=3)
+    b = make_plan(9000, 800, 6, seed=3)
+    assert a.candidate_size == b.candidate_size == 400
+    for anchor, null, draw in zip(a.anchors, a.nulls, a.draws, strict=True):
+        assert np.intersect1d(anchor, null).size == 0
+        assert anchor.size + null.size == 800
+        assert np.unique(draw).size == 400 and draw.max() < 5000
+    for x, y in zip(a.nulls, b.nulls, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_cached_null_gives_the_same_calibration():
+    from synthos.calibration import calibrate, make_plan, measure_null
+    from synthos.signals.context import build_context, standardize
+
+    from .frames import numeric_frame
+
+    rng = np.random.default_rng(0)
+    ref = numeric_frame(rng.normal(size=(400, 3)))
+    ds = numeric_frame(rng.normal(size=(300, 3)) * 0.7, row_hash=np.arange(1000, 1300,
+                                                                           dtype=np.uint64))
+    ctx = build_context(ref)
+    ref, ds = standardize(ref, ctx), standardize(ds, ctx)
+    plan = make_plan(ds.n, ref.n, 6, seed=1)
+    fresh = calibrate(ds, ref, ctx, plan)
+    cached = calibrate(ds, ref, ctx, plan, null=measure_null(ref, ctx, plan))
+    assert [(c.signal, c.scope, c.baseline, c.observed) for c in fresh] == [
+        (c.signal, c.scope, c.baseline, c.observed) for c in cached]

@@ -97,3 +97,22 @@ def test_nan_quantile_matches_numpy_per_column():
         __import__("warnings").simplefilter("ignore")
         want = np.nanquantile(x, [0.0, 0.1, 0.5, 0.75, 1.0], axis=0)
     np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+
+
+def test_fused_neighbourhood_pass_equals_the_prdc_function():
+    # GIVEN continuous random data (no distance ties)
+    from synthos.knn import knn
+    from synthos.metrics.prdc import prdc
+    from synthos.signals.neighbourhood import cross_pass
+
+    rng = np.random.default_rng(11)
+    for n, m, d, k in [(300, 400, 3, 5), (1500, 700, 8, 3), (50, 60, 2, 1)]:
+        real, fake = rng.normal(size=(m, d)), rng.normal(0.2, 0.8, size=(n, d))
+        r_a = knn(real, real, k, exclude_self=True).distances[:, -1]
+        r_x = knn(fake, fake, k, exclude_self=True).distances[:, -1]
+        got = cross_pass(fake, real, r_x, r_a, k)
+        want = prdc(real, fake, nearest_k=k)
+        for key in ("precision", "recall", "density", "coverage"):
+            assert got[key] == pytest.approx(want[key], abs=1e-12), key
+        brute = np.sqrt(((fake[:, None, :] - real[None, :, :]) ** 2).sum(-1)).min(1)
+        np.testing.assert_allclose(got["nearest"], brute, rtol=1e-9, atol=1e-9)

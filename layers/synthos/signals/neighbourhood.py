@@ -15,7 +15,6 @@ import numpy as np
 
 from synthos.frame import Frame
 from synthos.knn import knn
-from synthos.metrics.prdc import prdc
 from synthos.signals.context import PairContext
 from synthos.signals.registry import Measure
 
@@ -40,6 +39,44 @@ def prepare(x: np.ndarray, cap: int) -> np.ndarray:
     return x - x.mean(axis=0) if x.shape[0] else x
 
 
+TILE_ROWS = 1024  # rows of the dataset side per distance tile: at most 1024 x knn_rows floats
+
+
+def cross_pass(x: np.ndarray, a: np.ndarray, r_x: np.ndarray, r_a: np.ndarray, k: int
+               ) -> dict[str, object]:
+    """One tiled pass over the dataset-by-anchor distances giving all of PRDC (Naeem et al.
+    2020, strict ``<`` like clovaai's prdc) and each dataset row's nearest anchor distance.
+
+    x: (n, d) dataset rows, a: (m, d) anchor rows; r_x (n,), r_a (m,): k-th nearest-neighbour
+    distance of each point within its own set.
+    """
+    n, m = x.shape[0], a.shape[0]
+    a_sq = np.einsum("ij,ij->i", a, a)
+    r_a2, r_x2 = r_a**2, r_x**2
+    in_real = np.zeros(n, dtype=bool)
+    density_hits = 0
+    covered = np.zeros(m, dtype=bool)
+    recalled = np.zeros(m, dtype=bool)
+    nearest = np.empty(n)
+    for r0 in range(0, n, TILE_ROWS):
+        xt = x[r0 : r0 + TILE_ROWS]
+        d2 = np.einsum("ij,ij->i", xt, xt)[:, None] + a_sq[None, :] - 2.0 * (xt @ a.T)
+        np.maximum(d2, 0.0, out=d2)
+        inside = d2 < r_a2[None, :]  # squared comparisons: no sqrt over the tile
+        in_real[r0 : r0 + TILE_ROWS] = inside.any(axis=1)
+        density_hits += int(np.count_nonzero(inside))
+        covered |= inside.any(axis=0)
+        recalled |= (d2 < r_x2[r0 : r0 + TILE_ROWS, None]).any(axis=0)
+        nearest[r0 : r0 + TILE_ROWS] = np.sqrt(d2.min(axis=1))
+    return {
+        "precision": float(in_real.mean()),
+        "recall": float(recalled.mean()),
+        "density": float(density_hits / (k * n)),
+        "coverage": float(covered.mean()),
+        "nearest": nearest,
+    }
+
+
 def _space(xs: list[np.ndarray], a: np.ndarray, k: int) -> list[dict[str, float]]:
     d_a = knn(a, a, k, exclude_self=True).distances
     near = NEAR_RADIUS * float(np.median(d_a[:, 0]))
@@ -50,18 +87,17 @@ def _space(xs: list[np.ndarray], a: np.ndarray, k: int) -> list[dict[str, float]
             results.append({})
             continue
         d_x = knn(x, x, k, exclude_self=True).distances
-        d_xa = knn(x, a, 1).distances[:, 0]
-        metrics = prdc(a, x, nearest_k=k)
+        c = cross_pass(x, a, d_x[:, -1], d_a[:, -1], k)
         results.append({
-            "knn_precision": metrics["precision"],
-            "knn_recall": metrics["recall"],
-            "knn_density": metrics["density"],
-            "knn_coverage": metrics["coverage"],
+            "knn_precision": c["precision"],
+            "knn_recall": c["recall"],
+            "knn_density": c["density"],
+            "knn_coverage": c["coverage"],
             "nn_distance_ratio": float(
                 np.log((np.median(d_x[:, -1]) + _TINY) / (typical_a + _TINY))
             ),
             "near_duplicate_rate": float(np.mean(d_x[:, 0] <= near)),
-            "near_copy_rate": float(np.mean(d_xa <= near)),
+            "near_copy_rate": float(np.mean(np.asarray(c["nearest"]) <= near)),
         })
     return results
 
