@@ -13,7 +13,7 @@ from scipy.spatial.distance import cdist
 
 from synthos.errors import InputError, InvalidOption
 from synthos.knn import NumpyBackend
-from synthos.metrics import knn_spread_ratio, nn_distance_ratio, prdc
+from synthos.metrics.prdc import knn_spread_ratio, nn_distance_ratio, prdc
 
 KEYS = ("precision", "recall", "density", "coverage")
 REAL_LINE = np.array([[0.0], [1.0], [3.0], [4.0]])
