@@ -138,7 +138,8 @@ def t_to_z(t: np.ndarray | float, dof: np.ndarray | int) -> np.ndarray:
 def _effect_sd(signal: str, null_sd: float, size: int) -> tuple[float, bool]:
     """(sd of the effect at the standard size, whether it was estimated rather than floored)."""
     sd = null_sd * np.sqrt(max(1.0, size / STANDARD_SIZE))
-    floor = RATE_FLOOR if SIGNALS[signal].rate_floor else RATIO_FLOOR
+    info = SIGNALS[signal]
+    floor = info.floor or (RATE_FLOOR if info.rate_floor else RATIO_FLOOR)
     return float(max(sd, floor)), bool(sd >= floor)
 
 

@@ -20,7 +20,9 @@ class SignalInfo:
 
     ``rate_floor``: for statistics that are proportions, the smallest standard deviation the
     calibration accepts (the binomial sd of a 2% rate at the standard size), so that one stray
-    duplicate in a reference with none does not read as certain collapse.
+    duplicate in a reference with none does not read as certain collapse. ``floor`` overrides
+    it where a smaller effect would not mean collapse (2 points of extra missing values are one
+    unit of evidence: a column the generator stopped filling scores 50).
     """
 
     name: str
@@ -29,6 +31,7 @@ class SignalInfo:
     drift: int
     description: str
     rate_floor: bool = False
+    floor: float | None = None
 
 
 _SIGNALS = [
@@ -36,7 +39,7 @@ _SIGNALS = [
     SignalInfo("iqr_ratio", "spread", -1, +1, "log of interquartile range, dataset over reference"),
     SignalInfo("distinct_values", "spread", -1, 0, "log distinct values, dataset over reference"),
     SignalInfo("missing_rate", "missingness", +1, 0, "share of values missing (null, NaN, Inf)",
-               rate_floor=True),
+               rate_floor=True, floor=0.02),
     SignalInfo("lower_tail", "tails", -1, 0, "log occupancy of the reference's lower tail"),
     SignalInfo("upper_tail", "tails", -1, 0, "log occupancy of the reference's upper tail"),
     SignalInfo("location_shift", "location", 0, +1, "|median shift| in reference IQR units"),

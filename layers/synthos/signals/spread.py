@@ -10,6 +10,7 @@ instead of -inf. Vectorised over columns: a 10,000-column table costs a few arra
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -69,7 +70,8 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
     continuous = np.isin(cols, ctx.continuous_cols)
     a = finite_block(anchor, cols)
     ok_a = np.count_nonzero(np.isfinite(a), axis=0) >= 2
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: NaN is the answer
         var_a, iqr_a, distinct_a = np.nanvar(a, axis=0), _iqr(a), distinct_counts(a)
         for m, cand in zip(out, candidates, strict=True):
             if cand.n < 2:
