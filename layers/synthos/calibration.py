@@ -128,7 +128,8 @@ def t_to_z(t: np.ndarray | float, dof: np.ndarray | int) -> np.ndarray:
     mag = np.minimum(np.abs(t), T_CLIP)
     with np.errstate(divide="ignore"):
         log_tail = np.log(special.stdtr(nu, -mag))
-    # far tail, where stdtr underflows: sf ~ K nu^((nu-1)/2) t^-nu, K = G((nu+1)/2)/(sqrt(nu pi) G(nu/2))
+    # far tail, where stdtr underflows: sf ~ K nu^((nu-1)/2) t^-nu,
+    # K = Gamma((nu+1)/2) / (sqrt(nu pi) Gamma(nu/2))
     far = (special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
            + (nu - 1) / 2 * np.log(nu) - nu * np.log(np.maximum(mag, 1.0)))
     log_tail = np.where(np.isfinite(log_tail), log_tail, far)

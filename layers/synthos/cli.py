@@ -13,9 +13,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from synthos import __version__
@@ -28,7 +29,7 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_FAIL_ON = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one clear line and exit 2, like every input error
+    def error(self, message: str) -> NoReturn:  # one clear line and exit 2, like input errors
         self.exit(EXIT_INPUT, f"synthos: error: {message}\n")
 
 
@@ -112,7 +113,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     with Progress(SpinnerColumn(), TextColumn("reading {task.description}"),
                   TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(role: str, rows: int) -> None:
             if role not in tasks:

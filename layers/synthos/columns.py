@@ -56,7 +56,8 @@ def classify_type(
             # vectors written as JSON text, e.g. "[0.1, 0.2]" in a CSV
             return ColumnSpec(name, ColumnKind.EMBEDDING, text)
         return ColumnSpec(
-            name, ColumnKind.UNSUPPORTED, text, reason="not a list of numbers, cannot be an embedding"
+            name, ColumnKind.UNSUPPORTED, text,
+            reason="not a list of numbers, cannot be an embedding",
         )
     if pat.is_boolean(t):
         return ColumnSpec(name, ColumnKind.BOOLEAN, text)

@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,10 +26,12 @@ from synthos.profile import ProfileOutcome, profile_source
 from synthos.recommend import recommend
 from synthos.reference_free import reference_free_result
 from synthos.result import (
+    Channel,
     ColumnDetail,
     Confidence,
-    Recommendation,
+    ConfidenceLevel,
     EngineInfo,
+    Recommendation,
     SchemaComparison,
     SignalResult,
     ValidationResult,
@@ -111,7 +113,8 @@ def _signal_results(cals: list[Calibrated]) -> list[SignalResult]:
     out = []
     for c in cals:
         info, key = SIGNALS[c.signal], (c.signal, c.scope)
-        channel = "collapse" if key in collapse else "drift" if key in drift else "info"
+        channel: Channel = ("collapse" if key in collapse
+                            else "drift" if key in drift else "info")
         evidence = collapse.get(key, drift.get(key, (c.observed - c.baseline) / c.effect_sd))
         out.append(SignalResult(
             signal=c.signal, family=info.family, scope=c.scope, channel=channel,
@@ -124,6 +127,7 @@ def _signal_results(cals: list[Calibrated]) -> list[SignalResult]:
 def _confidence(risk: Score, n_ds: int, n_ref: int, rows_used: int, anchor_rows: int,
                 opts: ValidateOptions) -> Confidence:
     reasons = []
+    level: ConfidenceLevel
     if min(n_ds, n_ref) < MIN_ROWS_CONFIDENT:
         level = "weak"
         reasons.append(f"fewer than {MIN_ROWS_CONFIDENT} rows on one side: the estimate is weak")

@@ -74,9 +74,8 @@ def _numeric_column(col: pa.ChunkedArray, kind: ColumnKind) -> np.ndarray:
 
 
 def _text_values(col: pa.ChunkedArray, kind: ColumnKind) -> np.ndarray:
-    if kind is ColumnKind.BOOLEAN:
-        col = pc.cast(col, pa.string())
-    elif not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+    is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+    if kind is ColumnKind.BOOLEAN or not is_text:
         col = pc.cast(col, pa.string())
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
 
@@ -114,7 +113,7 @@ def build_pair(
     texts: list[list[np.ndarray]] = []
     for s in cat:
         per_side = [_text_values(t.column(s.name), s.kind) for t in tables]
-        values = set()
+        values: set[str] = set()
         for arr in per_side:
             values.update(v for v in arr if v is not None)
         vocabularies.append(tuple(sorted(values)))
@@ -135,7 +134,7 @@ def build_pair(
         embeddings = {}
         for s in emb:
             col = t.column(s.name)
-            dim = s.dim or pa.types.is_fixed_size_list(col.type) and col.type.list_size
+            dim = s.dim or (pa.types.is_fixed_size_list(col.type) and col.type.list_size)
             embeddings[s.name] = _embedding_matrix(col, int(dim))
         frames.append(
             Frame(

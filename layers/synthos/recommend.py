@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from synthos.calibration import make_plan, measure_null
 from synthos.calibration import calibrate as run_calibration
+from synthos.calibration import make_plan, measure_null
 from synthos.frame import Frame
-from synthos.result import ColumnDetail, Recommendation
+from synthos.io.hashing import mix64
+from synthos.knn import knn
+from synthos.result import Action, ColumnDetail, Recommendation
 from synthos.scoring import risk_level, score
 from synthos.signals.context import PairContext
+from synthos.signals.neighbourhood import NEAR_RADIUS, feature_spaces
 from synthos.signals.registry import Measure
-from synthos.signals.neighbourhood import NEAR_RADIUS, feature_spaces, prepare
-from synthos.knn import knn
 
 REC_ROWS = 5000
 REC_REPLICATES = 8
@@ -52,7 +53,9 @@ class Scorer:
 
 
 def _subsample(frame: Frame, rows: int, rng: np.random.Generator) -> Frame:
-    return frame if frame.n <= rows else frame.take(np.sort(rng.choice(frame.n, rows, replace=False)))
+    if frame.n <= rows:
+        return frame
+    return frame.take(np.sort(rng.choice(frame.n, rows, replace=False)))
 
 
 def _concat(a: Frame, b: Frame) -> Frame:
@@ -64,10 +67,11 @@ def _concat(a: Frame, b: Frame) -> Frame:
     )
 
 
-def _rec(action: str, text: str, risk: float, current: float, **kw: object) -> Recommendation:
-    return Recommendation(action=action, description=text, predicted_collapse_risk=risk,
-                          predicted_risk_level=risk_level(risk), risk_reduction=current - risk,
-                          **kw)
+def _rec(action: Action, text: str, risk: float, current: float,
+         parameters: dict[str, float | int | str | list[str]]) -> Recommendation:
+    return Recommendation(action=action, description=text, parameters=parameters,
+                          predicted_collapse_risk=risk, predicted_risk_level=risk_level(risk),
+                          risk_reduction=current - risk)
 
 
 def _drop_duplicates(s: Frame, scorer: Scorer, current: float) -> Recommendation | None:
@@ -80,26 +84,39 @@ def _drop_duplicates(s: Frame, scorer: Scorer, current: float) -> Recommendation
                 risk, current, parameters={"duplicate_share": share})
 
 
-def _remove_copies(s: Frame, r: Frame, scorer: Scorer, current: float) -> Recommendation | None:
+def _copied_rows(s: Frame, r: Frame, ctx: PairContext) -> np.ndarray:
+    """Rows of s equal to a reference row, or within the near-copy radius of one (judged in
+    reference units without centring: a copy is a copy)."""
     copied = np.isin(s.row_hash, r.row_hash)
-    for scope, x in feature_spaces(s, scorer.ctx):
-        a = prepare(dict(feature_spaces(r, scorer.ctx))[scope], REC_ROWS)
+    ref_spaces = dict(feature_spaces(r, ctx))
+    for scope, x in feature_spaces(s, ctx):
+        a = ref_spaces[scope]
+        a = a[np.all(np.isfinite(a), axis=1)][:REC_ROWS]
         ok = np.all(np.isfinite(x), axis=1)
-        if a.shape[0] < 3 or not ok.any():
+        if a.shape[0] < 2 or not ok.any():
             continue
-        # near copies are judged in raw reference units (no centring): a copy is a copy
-        a_raw = dict(feature_spaces(r, scorer.ctx))[scope]
-        a_raw = a_raw[np.all(np.isfinite(a_raw), axis=1)][:REC_ROWS]
-        radius = NEAR_RADIUS * float(np.median(knn(a_raw, a_raw, 1, exclude_self=True).distances))
+        radius = NEAR_RADIUS * float(np.median(knn(a, a, 1, exclude_self=True).distances))
         dist = np.full(s.n, np.inf)
-        dist[ok] = knn(x[ok], a_raw, 1).distances[:, 0]
+        dist[ok] = knn(x[ok], a, 1).distances[:, 0]
         copied |= dist <= radius
+    return copied
+
+
+def _remove_copies(s: Frame, r: Frame, scorer: Scorer, current: float) -> Recommendation | None:
+    copied = _copied_rows(s, r, scorer.ctx)
     if not copied.any():
         return None
     risk = scorer.risk(s.take(np.flatnonzero(~copied)))
     return _rec("remove_reference_copies",
                 f"Remove rows that copy or nearly copy reference rows ({copied.mean():.1%}).",
                 risk, current, parameters={"copy_share": float(copied.mean())})
+
+
+def _rehash(row_hash: np.ndarray, changed: np.ndarray, salt: int) -> np.ndarray:
+    """New content hashes for the rows a simulated fix changed (the others keep theirs)."""
+    out = row_hash.copy()
+    out[changed] = mix64(row_hash[changed] ^ mix64(np.array([salt], dtype=np.uint64))[0])
+    return out
 
 
 def _restore_categories(s: Frame, r: Frame, details: list[ColumnDetail], scorer: Scorer,
@@ -110,16 +127,18 @@ def _restore_categories(s: Frame, r: Frame, details: list[ColumnDetail], scorer:
     cat = s.categorical.copy()
     for name in cols:
         j = s.categorical_names.index(name)
-        cr = np.bincount(r.categorical[:, j][r.categorical[:, j] >= 0], minlength=len(s.vocabularies[j]))
-        cs = np.bincount(s.categorical[:, j][s.categorical[:, j] >= 0], minlength=cr.size)
+        ref_codes, codes = r.categorical[:, j], s.categorical[:, j]
+        cr = np.bincount(ref_codes[ref_codes >= 0], minlength=len(s.vocabularies[j]))
+        cs = np.bincount(codes[codes >= 0], minlength=cr.size)
         lost = np.flatnonzero((cr > 0) & (cs == 0))
         if lost.size == 0:
             lost = np.flatnonzero(cr > 0)  # diversity lost: resample from the whole reference
         share = cr[lost].sum() / max(cr.sum(), 1)
         rows = rng.random(s.n) < share
         cat[rows, j] = rng.choice(lost, size=int(rows.sum()), p=cr[lost] / cr[lost].sum())
+    changed = (cat != s.categorical).any(axis=1)
     fixed = Frame(s.numeric, s.numeric_names, cat, s.categorical_names, s.vocabularies,
-                  s.embeddings, s.row_hash ^ np.uint64(0x9E3779B97F4A7C15) * (cat != s.categorical).any(1))
+                  s.embeddings, _rehash(s.row_hash, changed, 1))
     risk = scorer.risk(fixed)
     return _rec("restore_categories",
                 "Re-introduce the reference categories that vanished, at their reference "
@@ -141,7 +160,12 @@ def _restore_spread(s: Frame, r: Frame, details: list[ColumnDetail], scorer: Sco
         if sx > 0:
             med = np.nanmedian(x)
             num[:, j] = med + (x - med) * (sa / sx)
-    risk = scorer.risk(s.with_numeric(num))
+    changed = ~np.all((num == s.numeric) | (np.isnan(num) & np.isnan(s.numeric)), axis=1)
+    fixed = s.with_numeric(num)
+    fixed = Frame(fixed.numeric, fixed.numeric_names, fixed.categorical,
+                  fixed.categorical_names, fixed.vocabularies, fixed.embeddings,
+                  _rehash(s.row_hash, changed, 2))
+    risk = scorer.risk(fixed)
     return _rec("restore_spread",
                 "Widen the generator's output (temperature / variance) so these columns regain "
                 "the reference spread; simulated by rescaling around the median.",
@@ -158,7 +182,7 @@ def _mix_real(s: Frame, r: Frame, scorer: Scorer, current: float,
     n = min(s.n, held.n)
 
     def mixed(alpha: float) -> float:
-        k = int(round(alpha * n))
+        k = round(alpha * n)
         part_s = s.take(rng.permutation(s.n)[: n - k])
         part_r = pool.take(rng.permutation(pool.n)[:k])
         return held_scorer.risk(_concat(part_s, part_r))

@@ -24,7 +24,7 @@ from synthos.columns import ColumnKind
 from synthos.frame import build_pair
 from synthos.knn import knn
 from synthos.profile import ProfileOutcome
-from synthos.result import Confidence, EngineInfo, SignalResult, ValidationResult
+from synthos.result import Channel, Confidence, EngineInfo, SignalResult, ValidationResult
 from synthos.scoring import risk_from_evidence, risk_level, sidak_z
 from synthos.signals import categorical
 from synthos.signals.context import build_context, standardize
@@ -53,7 +53,7 @@ def _share_expected(t: float, d: float) -> float:
 
 
 def _signal(name: str, scope: str, observed: float, expected: float, sd: float,
-            channel: str, text: str, rows: int) -> SignalResult:
+            channel: Channel, text: str, rows: int) -> SignalResult:
     e = (observed - expected) / sd if channel == "collapse" else 0.0
     return SignalResult(signal=name, family="reference_free", scope=scope, channel=channel,
                         description=text, observed=observed, baseline=expected, baseline_sd=sd,

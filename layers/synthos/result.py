@@ -11,6 +11,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 RiskLevel = Literal["low", "medium", "high", "critical"]
+Channel = Literal["collapse", "drift", "info"]
+Action = Literal[
+    "drop_duplicates", "mix_real_data", "restore_categories", "restore_spread",
+    "remove_reference_copies",
+]
 ConfidenceLevel = Literal["high", "medium", "low", "weak"]
 
 
@@ -37,7 +42,8 @@ class ColumnProfile(_Model):
     mean: float | None = None
     std: float | None = None
     quantiles: dict[str, float] | None = Field(
-        default=None, description="p01..p99 of non-null finite values (KLL sketch, rank error stated)"
+        default=None,
+        description="p01..p99 of non-null finite values (KLL sketch, rank error stated)",
     )
     quantile_rank_error: float | None = None
     top_values: list[tuple[str, int]] | None = None
@@ -74,7 +80,7 @@ class SignalResult(_Model):
     signal: str
     family: str
     scope: str = Field(description='column, "col#pcK" for an embedding direction, "*" for all')
-    channel: Literal["collapse", "drift", "info"]
+    channel: Channel
     description: str
     observed: float = Field(description="mean over replicates of the dataset's value")
     baseline: float = Field(description="mean of the same statistic between two real samples")
@@ -116,10 +122,7 @@ class ColumnDetail(_Model):
 
 
 class Recommendation(_Model):
-    action: Literal[
-        "drop_duplicates", "mix_real_data", "restore_categories", "restore_spread",
-        "remove_reference_copies",
-    ]
+    action: Action
     description: str
     parameters: dict[str, float | int | str | list[str]] = Field(default_factory=dict)
     rows_affected: int | None = None

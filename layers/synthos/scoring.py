@@ -24,10 +24,12 @@ import numpy as np
 from scipy import special
 
 from synthos.calibration import Calibrated, t_to_z
+from synthos.result import RiskLevel
 from synthos.signals.registry import SIGNALS
 
 E0 = 5.0
-LEVELS: tuple[tuple[float, str], ...] = ((75.0, "critical"), (50.0, "high"), (25.0, "medium"))
+LEVELS: tuple[tuple[float, RiskLevel], ...] = (
+    (75.0, "critical"), (50.0, "high"), (25.0, "medium"))
 _MIN_Z = -10.0
 
 
@@ -36,7 +38,7 @@ def risk_from_evidence(e: float | np.ndarray) -> float | np.ndarray:
     return 100.0 * g**2 / (g**2 + E0**2)
 
 
-def risk_level(risk: float) -> str:
+def risk_level(risk: float) -> RiskLevel:
     for threshold, name in LEVELS:
         if risk >= threshold:
             return name
@@ -131,7 +133,7 @@ def oriented(cals: Sequence[Calibrated], channel: str) -> dict[tuple[str, str], 
 @dataclass(frozen=True)
 class Score:
     risk: float
-    level: str
+    level: RiskLevel
     interval: tuple[float, float]
     evidence: Evidence
 

@@ -110,7 +110,9 @@ def test_fused_neighbourhood_pass_equals_the_prdc_function():
         real, fake = rng.normal(size=(m, d)), rng.normal(0.2, 0.8, size=(n, d))
         r_a = knn(real, real, k, exclude_self=True).distances[:, -1]
         r_x = knn(fake, fake, k, exclude_self=True).distances[:, -1]
-        got = cross_pass(fake, real, r_x, r_a, k)
+        c = cross_pass(fake, real, r_x, r_a, k)
+        got = {"precision": c.precision, "recall": c.recall, "density": c.density,
+               "coverage": c.coverage, "nearest": c.nearest}
         want = prdc(real, fake, nearest_k=k)
         for key in ("precision", "recall", "density", "coverage"):
             assert got[key] == pytest.approx(want[key], abs=1e-12), key

@@ -10,6 +10,7 @@ mean is drift, and must not read as lost recall. At most ``ctx.knn_rows`` rows p
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,8 +43,17 @@ def prepare(x: np.ndarray, cap: int) -> np.ndarray:
 TILE_ROWS = 1024  # rows of the dataset side per distance tile: at most 1024 x knn_rows floats
 
 
+@dataclass(frozen=True)
+class CrossPass:
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+    nearest: np.ndarray  # (n,) distance from each dataset row to its nearest anchor row
+
+
 def cross_pass(x: np.ndarray, a: np.ndarray, r_x: np.ndarray, r_a: np.ndarray, k: int
-               ) -> dict[str, object]:
+               ) -> CrossPass:
     """One tiled pass over the dataset-by-anchor distances giving all of PRDC (Naeem et al.
     2020, strict ``<`` like clovaai's prdc) and each dataset row's nearest anchor distance.
 
@@ -68,20 +78,15 @@ def cross_pass(x: np.ndarray, a: np.ndarray, r_x: np.ndarray, r_a: np.ndarray, k
         covered |= inside.any(axis=0)
         recalled |= (d2 < r_x2[r0 : r0 + TILE_ROWS, None]).any(axis=0)
         nearest[r0 : r0 + TILE_ROWS] = np.sqrt(d2.min(axis=1))
-    return {
-        "precision": float(in_real.mean()),
-        "recall": float(recalled.mean()),
-        "density": float(density_hits / (k * n)),
-        "coverage": float(covered.mean()),
-        "nearest": nearest,
-    }
+    return CrossPass(float(in_real.mean()), float(recalled.mean()),
+                     float(density_hits / (k * n)), float(covered.mean()), nearest)
 
 
 def _space(xs: list[np.ndarray], a: np.ndarray, k: int) -> list[dict[str, float]]:
     d_a = knn(a, a, k, exclude_self=True).distances
     near = NEAR_RADIUS * float(np.median(d_a[:, 0]))
     typical_a = float(np.median(d_a[:, -1]))
-    results = []
+    results: list[dict[str, float]] = []
     for x in xs:
         if x.shape[0] <= k:
             results.append({})
@@ -89,15 +94,15 @@ def _space(xs: list[np.ndarray], a: np.ndarray, k: int) -> list[dict[str, float]
         d_x = knn(x, x, k, exclude_self=True).distances
         c = cross_pass(x, a, d_x[:, -1], d_a[:, -1], k)
         results.append({
-            "knn_precision": c["precision"],
-            "knn_recall": c["recall"],
-            "knn_density": c["density"],
-            "knn_coverage": c["coverage"],
+            "knn_precision": c.precision,
+            "knn_recall": c.recall,
+            "knn_density": c.density,
+            "knn_coverage": c.coverage,
             "nn_distance_ratio": float(
                 np.log((np.median(d_x[:, -1]) + _TINY) / (typical_a + _TINY))
             ),
             "near_duplicate_rate": float(np.mean(d_x[:, 0] <= near)),
-            "near_copy_rate": float(np.mean(np.asarray(c["nearest"]) <= near)),
+            "near_copy_rate": float(np.mean(c.nearest <= near)),
         })
     return results
 

@@ -57,7 +57,8 @@ _SIGNALS = [
                rate_floor=True),
     SignalInfo("near_duplicate_rate", "duplicates", +1, 0, "rows within a tiny radius of another",
                rate_floor=True),
-    SignalInfo("near_copy_rate", "duplicates", +1, 0, "rows within a tiny radius of a reference row",
+    SignalInfo("near_copy_rate", "duplicates", +1, 0,
+               "rows within a tiny radius of a reference row",
                rate_floor=True),
     SignalInfo("knn_precision", "neighbourhood", 0, 0, "k-NN precision (fidelity, Kynkäänniemi)",
                rate_floor=True),
@@ -70,7 +71,8 @@ _SIGNALS = [
     SignalInfo("direction_variance", "embedding", -1, +1,
                "log variance along a reference principal direction"),
     SignalInfo("centroid_shift", "location", 0, +1, "embedding centroid shift in reference sd"),
-    SignalInfo("empty_modes", "embedding", +1, 0, "reference mass in clusters the dataset left empty",
+    SignalInfo("empty_modes", "embedding", +1, 0,
+               "reference mass in clusters the dataset left empty",
                rate_floor=True),
 ]
 

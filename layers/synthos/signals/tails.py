@@ -29,7 +29,8 @@ def occupancy(x: np.ndarray, q: np.ndarray, lower: bool) -> np.ndarray:
         beyond = (x < q) if lower else (x > q)
         tie = x == q
     n = np.count_nonzero(np.isfinite(x), axis=0)
-    return (np.count_nonzero(beyond, axis=0) + 0.5 * np.count_nonzero(tie, axis=0)) / np.maximum(n, 1)
+    hits = np.count_nonzero(beyond, axis=0) + 0.5 * np.count_nonzero(tie, axis=0)
+    return hits / np.maximum(n, 1)
 
 
 def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> list[Measure]:
