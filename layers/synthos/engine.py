@@ -51,7 +51,7 @@ class ValidateOptions:
     sample_rows: int = 20_000
     seed: int = 0
     replicates: int = 24
-    knn_rows: int = 2_000
+    knn_rows: int = 1_000
     knn_k: int = 5
     recommendations: bool = True
     backend: str = "numpy"

@@ -35,6 +35,8 @@ class Frame:
     vocabularies: tuple[tuple[str, ...], ...]
     embeddings: dict[str, np.ndarray] = field(default_factory=dict)
     row_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    # derived arrays memoised by the signals of one replicate (e.g. sorted numeric columns)
+    cache: dict[object, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n(self) -> int:

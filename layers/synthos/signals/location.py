@@ -12,7 +12,7 @@ import numpy as np
 from synthos.frame import Frame
 from synthos.signals.context import PairContext
 from synthos.signals.registry import Measure
-from synthos.signals.spread import finite_block, nan_quantile
+from synthos.signals.spread import sorted_finite, sorted_quantile
 
 
 def _complete(x: np.ndarray) -> np.ndarray:
@@ -25,12 +25,12 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
     if cols and anchor.n:
         names = [anchor.numeric_names[j] for j in cols]
         with np.errstate(all="ignore"):
-            med_a = nan_quantile(finite_block(anchor, cols), [0.5])[0]
+            med_a = sorted_quantile(sorted_finite(anchor, cols), [0.5])[0]
             for m, cand in zip(out, candidates, strict=True):
                 if cand.n == 0:
                     continue
                 # columns are in reference-scale units already
-                shift = np.abs(nan_quantile(finite_block(cand, cols), [0.5])[0] - med_a)
+                shift = np.abs(sorted_quantile(sorted_finite(cand, cols), [0.5])[0] - med_a)
                 for i in np.flatnonzero(np.isfinite(shift)):
                     m[("location_shift", names[i])] = float(shift[i])
     for name, a in anchor.embeddings.items():

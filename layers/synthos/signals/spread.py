@@ -28,36 +28,50 @@ def finite_block(frame: Frame, cols: Sequence[int]) -> np.ndarray:
     return np.where(np.isfinite(x), x, np.nan)
 
 
-def nan_quantile(x: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """(len(qs), p) quantiles per column of x, ignoring NaN, with numpy's default linear
-    interpolation; vectorised (np.nanquantile loops over columns in Python when NaN is present).
-    An all-NaN column gives NaN."""
-    if not np.isnan(x).any():
-        return np.quantile(x, qs, axis=0) if x.shape[0] else np.full((len(qs), x.shape[1]), np.nan)
-    s = np.sort(x, axis=0)
+def sorted_finite(frame: Frame, cols: Sequence[int]) -> np.ndarray:
+    """Columns ``cols`` sorted ascending with non-finite values as trailing NaN (memoised on
+    the frame: spread, tails and location all read their quantiles from it)."""
+    key = ("sorted_finite", tuple(cols))
+    hit = frame.cache.get(key)
+    if hit is None:
+        hit = frame.cache[key] = np.sort(finite_block(frame, cols), axis=0)
+    return hit
+
+
+def sorted_quantile(s: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """(len(qs), p) quantiles of the columns of ``s`` (sorted, NaN last), ignoring NaN, with
+    numpy's default linear interpolation. An all-NaN column gives NaN."""
     n = np.count_nonzero(~np.isnan(s), axis=0)
-    cols = np.arange(x.shape[1])
-    out = np.full((len(qs), x.shape[1]), np.nan)
+    cols = np.arange(s.shape[1])
+    out = np.full((len(qs), s.shape[1]), np.nan)
+    last = np.maximum(n - 1, 0)
     for i, q in enumerate(qs):
-        pos = q * np.maximum(n - 1, 0)
+        pos = q * last
         lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        hi = np.minimum(lo + 1, last)
         v_lo, v_hi = s[lo, cols], s[hi, cols]
-        out[i] = np.where(n > 0, v_lo + (pos - lo) * (v_hi - v_lo), np.nan)
+        with np.errstate(invalid="ignore"):
+            out[i] = np.where(n > 0, v_lo + (pos - lo) * (v_hi - v_lo), np.nan)
     return out
 
 
-def distinct_counts(x: np.ndarray) -> np.ndarray:
-    """Distinct finite values per column of x (n, p) with NaN for missing."""
-    s = np.sort(x, axis=0)  # NaN sorts last
+def nan_quantile(x: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """(len(qs), p) quantiles per column of x ignoring NaN (see :func:`sorted_quantile`)."""
+    if x.shape[0] == 0:
+        return np.full((len(qs), x.shape[1]), np.nan)
+    return sorted_quantile(np.sort(x, axis=0), qs)
+
+
+def distinct_sorted(s: np.ndarray) -> np.ndarray:
+    """Distinct finite values per column of a sorted (NaN last) block."""
     fin = np.isfinite(s)
     new = np.ones_like(fin)
     new[1:] = s[1:] != s[:-1]
     return np.count_nonzero(new & fin, axis=0)
 
 
-def _iqr(x: np.ndarray) -> np.ndarray:
-    q75, q25 = nan_quantile(x, [0.75, 0.25])
+def _iqr(s: np.ndarray) -> np.ndarray:
+    q75, q25 = sorted_quantile(s, [0.75, 0.25])
     return q75 - q25
 
 
@@ -68,18 +82,18 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
         return out
     names = [anchor.numeric_names[j] for j in cols]
     continuous = np.isin(cols, ctx.continuous_cols)
-    a = finite_block(anchor, cols)
+    a = sorted_finite(anchor, cols)
     ok_a = np.count_nonzero(np.isfinite(a), axis=0) >= 2
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: NaN is the answer
-        var_a, iqr_a, distinct_a = np.nanvar(a, axis=0), _iqr(a), distinct_counts(a)
+        var_a, iqr_a, distinct_a = np.nanvar(a, axis=0), _iqr(a), distinct_sorted(a)
         for m, cand in zip(out, candidates, strict=True):
             if cand.n < 2:
                 continue
-            x = finite_block(cand, cols)
+            x = sorted_finite(cand, cols)
             ok = ok_a & (np.count_nonzero(np.isfinite(x), axis=0) >= 2)
             lvar = np.log((np.nanvar(x, axis=0) + _FLOOR) / (var_a + _FLOOR))
-            ldistinct = np.log(np.maximum(distinct_counts(x), 1) / np.maximum(distinct_a, 1))
+            ldistinct = np.log(np.maximum(distinct_sorted(x), 1) / np.maximum(distinct_a, 1))
             liqr = np.log((_iqr(x) + _FLOOR) / np.where(iqr_a > 0, iqr_a, np.nan))
             for i in np.flatnonzero(ok):
                 m[("variance_ratio", names[i])] = float(lvar[i])

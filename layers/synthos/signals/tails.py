@@ -16,7 +16,7 @@ import numpy as np
 from synthos.frame import Frame
 from synthos.signals.context import PairContext
 from synthos.signals.registry import Measure
-from synthos.signals.spread import finite_block, nan_quantile
+from synthos.signals.spread import sorted_finite, sorted_quantile
 
 
 def tail_level(n: int) -> float:
@@ -39,17 +39,17 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
     if not cols:
         return out
     names = [anchor.numeric_names[j] for j in cols]
-    a = finite_block(anchor, cols)
-    a = a - nan_quantile(a, [0.5])[0]
+    a_sorted = sorted_finite(anchor, cols)
+    a = a_sorted - sorted_quantile(a_sorted, [0.5])[0]  # still sorted, centred on its median
     ok_a = np.count_nonzero(np.isfinite(a), axis=0) >= 10
     for m, cand in zip(out, candidates, strict=True):
-        x = finite_block(cand, cols)
+        x = sorted_finite(cand, cols)
         if x.shape[0] < 10:
             continue
-        x = x - nan_quantile(x, [0.5])[0]
+        x = x - sorted_quantile(x, [0.5])[0]
         alpha = tail_level(x.shape[0])
         smooth = 0.5 / x.shape[0]
-        q_lo, q_hi = nan_quantile(a, [alpha, 1 - alpha])
+        q_lo, q_hi = sorted_quantile(a, [alpha, 1 - alpha])
         ok = ok_a & (np.count_nonzero(np.isfinite(x), axis=0) >= 10)
         for key, lower, q in (("lower_tail", True, q_lo), ("upper_tail", False, q_hi)):
             ratio = np.log((occupancy(x, q, lower) + smooth) / (occupancy(a, q, lower) + smooth))
