@@ -22,6 +22,8 @@ synthetic ones from ``synthetic_gaussian``/``synthetic_clusters``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 
@@ -55,21 +57,30 @@ def _fit_sample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.multivariate_normal(mean, np.atleast_2d(cov), size=n, method="eigh")
 
 
-def gaussian_refit(train: np.ndarray, generations: int, n_fit: int, n_out: int,
-                   rng: np.random.Generator, accumulate: bool = False) -> list[np.ndarray]:
-    """Datasets of generations 0..G; generation 0 is a draw from the fit to the real rows."""
-    pool = train
-    fit_on = train
-    out = []
+FitSample = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
+
+
+def _refit(train: np.ndarray, generations: int, n_fit: int, n_out: int,
+           rng: np.random.Generator, accumulate: bool, fit_sample: FitSample
+           ) -> list[np.ndarray]:
+    """The refit loop: generation g emits n_out rows of model g; model g+1 is fitted on n_fit
+    rows of model g (or, with ``accumulate``, on the real rows and every generation so far)."""
+    fit_on, pool, out = train, train, []
     for _ in range(generations + 1):
-        out.append(_fit_sample(fit_on, n_out, rng))
-        new = _fit_sample(fit_on, n_fit, rng)
+        out.append(fit_sample(fit_on, n_out, rng))
+        new = fit_sample(fit_on, n_fit, rng)
         if accumulate:
             pool = np.vstack([pool, new])
             fit_on = pool
         else:
             fit_on = new
     return out
+
+
+def gaussian_refit(train: np.ndarray, generations: int, n_fit: int, n_out: int,
+                   rng: np.random.Generator, accumulate: bool = False) -> list[np.ndarray]:
+    """Datasets of generations 0..G; generation 0 is a draw from the fit to the real rows."""
+    return _refit(train, generations, n_fit, n_out, rng, accumulate, _fit_sample)
 
 
 def _copula_fit_sample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -90,18 +101,8 @@ def _copula_fit_sample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.nd
 def copula_refit(train: np.ndarray, generations: int, n_fit: int, n_out: int,
                  rng: np.random.Generator, accumulate: bool = False) -> list[np.ndarray]:
     """Generation 0 samples the copula fitted to the real rows; each fit uses n_fit rows of the
-    previous generation, so marginal values and tails can only be lost. With ``accumulate``
-    each fit sees the real rows and every generation so far instead."""
-    fit_on, pool, out = train, train, []
-    for _ in range(generations + 1):
-        out.append(_copula_fit_sample(fit_on, n_out, rng))
-        new = _copula_fit_sample(fit_on, n_fit, rng)
-        if accumulate:
-            pool = np.vstack([pool, new])
-            fit_on = pool
-        else:
-            fit_on = new
-    return out
+    previous generation, so marginal values and tails can only be lost."""
+    return _refit(train, generations, n_fit, n_out, rng, accumulate, _copula_fit_sample)
 
 
 def truncated_resampling(train: np.ndarray, generations: int, tau: float,
