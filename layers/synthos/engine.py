@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -55,7 +55,6 @@ class ValidateOptions:
     knn_k: int = 5
     recommendations: bool = True
     backend: str = "numpy"
-    extra_warnings: list[str] = field(default_factory=list)
 
     def check(self) -> None:
         if self.sample_rows < 20:
@@ -160,7 +159,8 @@ def assess(dataset: pa.Table, reference: pa.Table, common: list[ColumnSpec],
     """Score two in-memory samples on their ``common`` columns (no file IO)."""
     s_frame, r_frame = build_pair(dataset, reference, common)
     assert r_frame is not None
-    ctx = build_context(r_frame, seed=opts.seed, knn_k=opts.knn_k, knn_rows=opts.knn_rows)
+    ctx = build_context(r_frame, seed=opts.seed, knn_k=opts.knn_k, knn_rows=opts.knn_rows,
+                        backend=opts.backend)
     s_std, r_std = standardize(s_frame, ctx), standardize(r_frame, ctx)
     plan = make_plan(s_std.n, r_std.n, opts.replicates, opts.seed)
     cals = calibrate(s_std, r_std, ctx, plan)
@@ -191,7 +191,7 @@ def validate(dataset: str | Path, reference: str | Path | None = None,
         seed=opts.seed, sample_rows=opts.sample_rows, replicates=opts.replicates,
         knn_rows=opts.knn_rows)
     if ref is None:
-        return reference_free_result(ds, opts, engine_info)
+        return reference_free_result(ds, opts.seed, opts.backend, engine_info)
     common, schema = compare_schemas(ds.specs, ref.specs)
     if not common:
         raise SchemaMismatch(

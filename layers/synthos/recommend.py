@@ -95,9 +95,10 @@ def _copied_rows(s: Frame, r: Frame, ctx: PairContext) -> np.ndarray:
         ok = np.all(np.isfinite(x), axis=1)
         if a.shape[0] < 2 or not ok.any():
             continue
-        radius = NEAR_RADIUS * float(np.median(knn(a, a, 1, exclude_self=True).distances))
+        radius = NEAR_RADIUS * float(np.median(
+            knn(a, a, 1, exclude_self=True, backend=ctx.backend).distances))
         dist = np.full(s.n, np.inf)
-        dist[ok] = knn(x[ok], a, 1).distances[:, 0]
+        dist[ok] = knn(x[ok], a, 1, backend=ctx.backend).distances[:, 0]
         copied |= dist <= radius
     return copied
 

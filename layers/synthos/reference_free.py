@@ -60,11 +60,11 @@ def _signal(name: str, scope: str, observed: float, expected: float, sd: float,
                         z=(observed - expected) / sd, evidence=e, rows_compared=rows)
 
 
-def _space_signals(scope: str, x: np.ndarray) -> list[SignalResult]:
+def _space_signals(scope: str, x: np.ndarray, backend: str) -> list[SignalResult]:
     x = x[np.all(np.isfinite(x), axis=1)][:STANDARD_SIZE * 2]
     if x.shape[0] < 10:
         return []
-    d1 = knn(x, x, 1, exclude_self=True).distances[:, 0]
+    d1 = knn(x, x, 1, exclude_self=True, backend=backend).distances[:, 0]
     med = float(np.median(d1))
     d_eff = effective_rank(x)
     out = [_signal("effective_rank", scope, d_eff, float(x.shape[1]), 1.0, "info",
@@ -78,17 +78,17 @@ def _space_signals(scope: str, x: np.ndarray) -> list[SignalResult]:
     return out
 
 
-def reference_free_result(ds: ProfileOutcome, opts: object,
+def reference_free_result(ds: ProfileOutcome, seed: int, backend: str,
                           engine_info: Callable[[], EngineInfo]) -> ValidationResult:
     specs = [s for s in ds.specs if s.kind is not ColumnKind.UNSUPPORTED]
     frame, _ = build_pair(ds.sample, None, specs)
-    ctx = build_context(frame, seed=getattr(opts, "seed", 0))
+    ctx = build_context(frame, seed=seed, backend=backend)
     frame = standardize(frame, ctx)
     prof = ds.profile
     signals = [_signal("exact_duplicate_rate", "*", prof.exact_duplicate_rate, 0.0, RATE_FLOOR,
                        "collapse", "rows equal to an earlier row (whole file)", prof.rows)]
     for scope, x in feature_spaces(frame, ctx):
-        signals += _space_signals(scope, x)
+        signals += _space_signals(scope, x, backend)
     for j, name in enumerate(frame.categorical_names):
         codes = frame.categorical[:, j]
         counts = np.bincount(codes[codes >= 0]) if np.any(codes >= 0) else np.zeros(1, int)

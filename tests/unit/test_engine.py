@@ -149,3 +149,32 @@ def test_result_json_has_the_documented_top_level(tmp_path, real_pair):
         assert key in doc
     assert len(doc["dataset"]["sha256"]) == 64
     assert doc["engine"]["backend"] == "numpy"
+
+
+def test_embedding_mode_dropping_is_found_and_located(tmp_path):
+    # GIVEN clustered embeddings where the dataset lost its 8 rarest of 16 modes
+    rng = np.random.default_rng(5)
+    x, labels = gt.synthetic_clusters(6000, 16, 16, rng)
+    ref, pool, pool_labels = x[:3000], x[3000:], labels[3000:]
+    kept = gt.mode_dropping(pool, pool_labels, 1, 8, 1200, rng)[1]
+    result = validate(write(tmp_path, "d.parquet", gt.to_embedding_table(kept)),
+                      write(tmp_path, "r.parquet", gt.to_embedding_table(ref)), FAST)
+    emb = result.columns[0]
+    assert emb.kind == "embedding" and emb.name == "embedding"
+    assert "dropped_modes" in emb.findings
+    assert emb.modes_left_empty >= 4
+    assert result.risk_level in ("high", "critical")
+
+
+def test_embedding_column_given_as_json_text_in_csv(tmp_path):
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(400, 4))
+    rows = ["id,vec"] + [f'{i},"[{", ".join(f"{v:.6f}" for v in row)}]"'
+                         for i, row in enumerate(x)]
+    (tmp_path / "d.csv").write_text("\n".join(rows[:201]) + "\n")
+    (tmp_path / "r.csv").write_text("\n".join([rows[0], *rows[201:]]) + "\n")
+    opts = ValidateOptions(replicates=6, recommendations=False, embedding_columns=("vec",))
+    result = validate(tmp_path / "d.csv", tmp_path / "r.csv", opts)
+    kinds = {c.name: c.kind for c in result.dataset.column_profiles}
+    assert kinds["vec"] == "embedding"
+    assert any(s.scope.startswith("vec") for s in result.signals)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow.compute as pc
 from scipy import stats
@@ -16,7 +18,7 @@ def test_truncated_resampling_keeps_rows_inside_tau():
     x = rng.normal(size=(2000, 3))
     gens = gt.truncated_resampling(x, 3, 2.0, rng)
     assert gens[0] is x
-    for prev, cur in zip(gens, gens[1:], strict=False):
+    for prev, cur in itertools.pairwise(gens):
         z = np.abs(cur - prev.mean(0)) / prev.std(0)
         assert z.max() <= 2.0 + 1e-12
         assert cur.shape == x.shape
@@ -27,7 +29,7 @@ def test_zipf_refit_never_brings_a_category_back():
     rng = np.random.default_rng(1)
     _, gens = gt.zipf_refit(100, 1.1, 5, 150, 3000, 1000, rng)
     seen = [set(pc.unique(g.column("cat0")).to_pylist()) for g in gens]
-    assert all(len(b) <= len(a) + 5 for a, b in zip(seen, seen[1:], strict=False))
+    assert all(len(b) <= len(a) + 5 for a, b in itertools.pairwise(seen))
     assert len(seen[-1]) < len(seen[0])
 
 
@@ -48,8 +50,7 @@ def test_copula_refit_loses_distinct_values_each_generation():
     x = rng.gamma(2.0, size=(400, 3))
     gens = gt.copula_refit(x, 3, 60, 400, rng)
     distinct = [np.unique(g[:, 0]).size for g in gens]
-    assert distinct[0] <= 400 and all(b < a for a, b in zip(distinct, distinct[1:],
-                                                               strict=False))
+    assert distinct[0] <= 400 and all(b < a for a, b in itertools.pairwise(distinct))
 
 
 def test_engine_ranks_generations_of_gaussian_refit():

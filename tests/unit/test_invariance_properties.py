@@ -30,7 +30,8 @@ def run(tmp, ds: pa.Table, ref: pa.Table) -> tuple[float, float]:
     return r.collapse_risk, r.drift_score
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1),
        scale=st.floats(1e-3, 1e3), shift=st.floats(-1e4, 1e4))
 def test_row_order_column_order_and_rescale_do_not_move_the_score(tmp_path, seed, scale, shift):

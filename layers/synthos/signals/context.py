@@ -44,9 +44,10 @@ class PairContext:
     embedding_scale: dict[str, float] = field(default_factory=dict)
     bases: dict[str, EmbeddingBasis] = field(default_factory=dict)
     knn_k: int = 5
-    knn_rows: int = 2000
+    knn_rows: int = 1000
     seed: int = 0
     continuous_cols: tuple[int, ...] = ()
+    backend: str = "numpy"  # distance kernels (synthos.knn backends), an argument, not a global
 
 
 def usable_numeric(reference: Frame) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -113,8 +114,8 @@ def embedding_basis(x: np.ndarray, rng: np.random.Generator, max_dirs: int = 10)
     return EmbeddingBasis(vt[:r], share[:r], _kmeans(sub, k, rng))
 
 
-def build_context(reference: Frame, *, seed: int = 0, knn_k: int = 5, knn_rows: int = 2000
-                  ) -> PairContext:
+def build_context(reference: Frame, *, seed: int = 0, knn_k: int = 5, knn_rows: int = 1000,
+                  backend: str = "numpy") -> PairContext:
     rng = np.random.default_rng(seed)
     center, scale = robust_center_scale(reference.numeric)
     emb_scale: dict[str, float] = {}
@@ -127,7 +128,7 @@ def build_context(reference: Frame, *, seed: int = 0, knn_k: int = 5, knn_rows: 
             bases[name] = embedding_basis((finite - finite.mean(0)) / emb_scale[name], rng)
     numeric, continuous = usable_numeric(reference)
     return PairContext(numeric, center, scale, emb_scale, bases, knn_k, knn_rows, seed,
-                       continuous)
+                       continuous, backend)
 
 
 GRID_DECIMALS = 9

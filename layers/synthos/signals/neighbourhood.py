@@ -82,8 +82,9 @@ def cross_pass(x: np.ndarray, a: np.ndarray, r_x: np.ndarray, r_a: np.ndarray, k
                      float(density_hits / (k * n)), float(covered.mean()), nearest)
 
 
-def _space(xs: list[np.ndarray], a: np.ndarray, k: int) -> list[dict[str, float]]:
-    d_a = knn(a, a, k, exclude_self=True).distances
+def _space(xs: list[np.ndarray], a: np.ndarray, k: int, backend: str
+           ) -> list[dict[str, float]]:
+    d_a = knn(a, a, k, exclude_self=True, backend=backend).distances
     near = NEAR_RADIUS * float(np.median(d_a[:, 0]))
     typical_a = float(np.median(d_a[:, -1]))
     results: list[dict[str, float]] = []
@@ -91,7 +92,7 @@ def _space(xs: list[np.ndarray], a: np.ndarray, k: int) -> list[dict[str, float]
         if x.shape[0] <= k:
             results.append({})
             continue
-        d_x = knn(x, x, k, exclude_self=True).distances
+        d_x = knn(x, x, k, exclude_self=True, backend=backend).distances
         c = cross_pass(x, a, d_x[:, -1], d_a[:, -1], k)
         results.append({
             "knn_precision": c.precision,
@@ -116,7 +117,7 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
         if a.shape[0] <= k + 1:
             continue
         xs = [prepare(cs[scope], ctx.knn_rows) for cs in cand_spaces]
-        for m, stats in zip(out, _space(xs, a, k), strict=True):
+        for m, stats in zip(out, _space(xs, a, k, ctx.backend), strict=True):
             for signal, value in stats.items():
                 m[(signal, scope)] = value
     return out
