@@ -1,10 +1,15 @@
 """The ``synthos`` command line.
 
     synthos validate SYN [--reference REF] [--json OUT.json] [--embedding-column COL]...
-                         [--sample-rows N] [--seed S] [--fail-on LEVEL]
+                         [--sample-rows N] [--seed S] [--fail-on LEVEL] [--pdf OUT.pdf]
+    synthos generate-key DIR
+    synthos issue-certificate RESULT.json --key PRIVATE.pem --validation-id ID --out CERT.json
+                              [--pdf CERT.pdf] [--days N]
+    synthos verify-certificate CERT.json --public-key PUBLIC.pem [--dataset FILE]
 
-Exit codes: 0 a result was produced; 2 bad input or options (one line on stderr);
-3 the risk level reached ``--fail-on``; 1 an unexpected internal error.
+Exit codes: 0 a result was produced (or the certificate is valid); 2 bad input or options (one
+line on stderr); 3 the risk level reached ``--fail-on`` (or the certificate is invalid, tampered
+or expired: one line saying why); 1 an unexpected internal error.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from rich.table import Table
 from synthos import __version__
 from synthos.engine import ValidateOptions, validate
 from synthos.errors import InputError, SynthosError
+from synthos.report import render_report
 from synthos.result import ValidationResult
+from synthos.warranty.cli import WARRANTY_COMMANDS, add_warranty_commands, write_atomically
 
 LEVEL_ORDER = ("low", "medium", "high", "critical")
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_FAIL_ON = 0, 1, 2, 3
@@ -61,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--fail-on", choices=LEVEL_ORDER, help="exit 3 at or above this risk level")
     v.add_argument("--no-recommendations", action="store_true", help="skip the fix search")
     v.add_argument("--quiet", "-q", action="store_true", help="no summary on stdout")
+    v.add_argument("--pdf", dest="pdf_out", help="write the PDF report here")
+    add_warranty_commands(sub)
     return parser
 
 
@@ -126,6 +135,8 @@ def _run_validate(args: argparse.Namespace) -> int:
         tmp = out.with_name(out.name + ".partial")
         tmp.write_text(result.model_dump_json(indent=2))
         tmp.replace(out)  # never leave a half-written result behind
+    if args.pdf_out:
+        write_atomically(Path(args.pdf_out), lambda f: render_report(result, f))
     if not args.quiet:
         _summary(result, Console())
     if args.fail_on and LEVEL_ORDER.index(result.risk_level) >= LEVEL_ORDER.index(args.fail_on):
@@ -141,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _run_validate(args)
+        if args.command in WARRANTY_COMMANDS:
+            return WARRANTY_COMMANDS[args.command](args)
     except InputError as exc:
         print(f"synthos: error: {exc.message}", file=sys.stderr)
         return EXIT_INPUT

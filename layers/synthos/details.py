@@ -7,7 +7,7 @@ beyond what two real samples show.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -16,11 +16,12 @@ from synthos.frame import Frame
 from synthos.metrics.ks_complement import ks_complement
 from synthos.metrics.tv_complement import tv_complement
 from synthos.result import ColumnDetail, DirectionDetail
-from synthos.scoring import oriented
+from synthos.scoring import oriented, sidak_z
 from synthos.signals import categorical, embedding, tails
 from synthos.signals.context import PairContext
+from synthos.signals.registry import SIGNALS
 
-FINDING_EVIDENCE = 2.83  # the evidence at which collapse_risk reaches "medium"
+FINDING_EVIDENCE = 2.83  # the evidence at which collapse_risk reaches "medium" (after Šidák)
 FINDINGS = {
     "variance_ratio": "lost_variance",
     "iqr_ratio": "lost_variance",
@@ -42,13 +43,19 @@ FINDINGS = {
 MAX_LISTED = 20
 
 
+def _adjusted(evidence: dict[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+    """Each key's evidence corrected (Šidák) for the number of keys in its family, as in the
+    risk itself: with 200 columns one of them reaching 2.8 by chance is not a finding."""
+    sizes = Counter(SIGNALS[signal].family for signal, _ in evidence)
+    return {k: sidak_z(e, sizes[SIGNALS[k[0]].family]) for k, e in evidence.items()}
+
+
 def _per_column_evidence(cals: list[Calibrated]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = defaultdict(dict)
-    for (signal, scope), e in oriented(cals, "collapse").items():
+    for (signal, scope), e in _adjusted(oriented(cals, "collapse")).items():
         column = scope.split("#", 1)[0]
         out[column][signal] = max(e, out[column].get(signal, -np.inf))
-    drift = oriented(cals, "drift")
-    for (signal, scope), e in drift.items():
+    for (signal, scope), e in _adjusted(oriented(cals, "drift")).items():
         if signal in ("location_shift", "centroid_shift"):
             out[scope.split("#", 1)[0]]["__shift"] = e
     return out

@@ -9,6 +9,9 @@
     |   +-- NoUsableColumns           nothing left to measure after typing the columns
     |   +-- SchemaMismatch            dataset and reference have no usable column in common
     |   +-- InvalidOption             an option value is out of range
+    |   +-- NotEligible               the result does not meet the warranty eligibility rule
+    |   +-- InvalidKey                a signing/verification key cannot be read or used
+    |   +-- IllegalClaimTransition    a warranty claim cannot move to the requested status
     +-- EngineError                   a defect or an unexpected numeric state inside the engine
 
 Errors carry a stable ``code`` (for API payloads and Step Functions Catch) and a one-line
@@ -66,3 +69,15 @@ class InvalidOption(InputError):
 
 class EngineError(SynthosError):
     code = "engine_error"
+
+
+class NotEligible(InputError):
+    code = "not_eligible"
+
+
+class InvalidKey(InputError):
+    code = "invalid_key"
+
+
+class IllegalClaimTransition(InputError):
+    code = "illegal_claim_transition"

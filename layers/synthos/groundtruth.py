@@ -83,7 +83,8 @@ def gaussian_refit(train: np.ndarray, generations: int, n_fit: int, n_out: int,
     return _refit(train, generations, n_fit, n_out, rng, accumulate, _fit_sample)
 
 
-def _copula_fit_sample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def _copula_fit_sample(x: np.ndarray, n: int, rng: np.random.Generator,
+                       method: str = "inverted_cdf") -> np.ndarray:
     from scipy import stats
 
     m = x.shape[0]
@@ -94,8 +95,14 @@ def _copula_fit_sample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.nd
     np.fill_diagonal(corr, 1.0)
     u = stats.norm.cdf(rng.multivariate_normal(np.zeros(x.shape[1]), corr, size=n,
                                                method="eigh"))
-    return np.column_stack([np.quantile(x[:, j], u[:, j], method="inverted_cdf")
+    return np.column_stack([np.quantile(x[:, j], u[:, j], method=method)  # type: ignore[call-overload]
                             for j in range(x.shape[1])])
+
+
+def copula_sample(train: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """A healthy one-shot generator: the Gaussian copula of the real rows with marginals
+    interpolated between order statistics (new values, not copies of training values)."""
+    return _copula_fit_sample(train, n, rng, method="linear")
 
 
 def copula_refit(train: np.ndarray, generations: int, n_fit: int, n_out: int,

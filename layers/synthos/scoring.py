@@ -52,7 +52,8 @@ def sidak_z(z_max: float, n: int) -> float:
     log_p = float(special.log_ndtr(-z_max))
     if log_p < -20:
         return float(-special.ndtri_exp(log_p + np.log(n)))
-    p = float(-np.expm1(n * np.log1p(-np.exp(log_p))))
+    with np.errstate(divide="ignore"):  # log_p = 0 means p = 1: the answer is the floor
+        p = float(-np.expm1(n * np.log1p(-np.exp(log_p))))
     return float(max(-special.ndtri(p), _MIN_Z)) if p < 1 else _MIN_Z
 
 
