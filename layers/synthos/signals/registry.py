@@ -21,8 +21,10 @@ class SignalInfo:
     ``rate_floor``: for statistics that are proportions, the smallest standard deviation the
     calibration accepts (the binomial sd of a 2% rate at the standard size), so that one stray
     duplicate in a reference with none does not read as certain collapse. ``floor`` overrides
-    it where a smaller effect would not mean collapse (2 points of extra missing values are one
-    unit of evidence: a column the generator stopped filling scores 50).
+    it where a smaller effect would not mean collapse: 2 points of extra missing values, or of
+    reference categories absent, are one unit of evidence (a column the generator stopped
+    filling scores 50; losing 10% of the categories is "high", missing one rare category out
+    of 50 - which a real sample of 1,000 rows does by chance - is not).
     """
 
     name: str
@@ -45,9 +47,10 @@ _SIGNALS = [
     SignalInfo("location_shift", "location", 0, +1, "|median shift| in reference IQR units"),
     SignalInfo("corr_logdet", "dependence", -1, 0, "log-det of the correlation matrix per dim"),
     SignalInfo("cov_logdet", "dependence", -1, 0, "log-det of the covariance matrix per dim"),
-    SignalInfo("distinct_ratio", "categorical", -1, 0, "log distinct categories, dataset/ref"),
+    SignalInfo("distinct_ratio", "categorical", -1, 0, "log distinct categories, dataset/ref",
+               floor=0.02),
     SignalInfo("category_coverage", "categorical", -1, 0, "share of reference categories present",
-               rate_floor=True),
+               rate_floor=True, floor=0.02),
     SignalInfo("entropy_ratio", "categorical", -1, 0, "entropy of dataset over reference"),
     SignalInfo("singleton_fraction", "categorical", -1, 0, "Good-Turing unseen-mass estimate",
                rate_floor=True),
