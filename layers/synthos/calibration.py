@@ -123,18 +123,6 @@ class Calibrated:
     per_replicate: np.ndarray
     sd_estimated: bool = True
 
-    def deviation(self, values: float | np.ndarray) -> float | np.ndarray:
-        """(value - baseline) in effect-size units, as a standard-normal quantile.
-
-        When the sd comes from the B null replicates, the ratio follows a t law with B - 1
-        degrees of freedom; it is mapped to the normal quantile of the same tail probability so
-        that few replicates cannot manufacture extreme evidence. When the fixed floor binds
-        instead, nothing was estimated and the ratio is used as it is.
-        """
-        ratio = (np.asarray(values, dtype=float) - self.baseline) / self.effect_sd
-        out = t_to_z(ratio, self.dof) if self.sd_estimated else ratio
-        return float(out) if np.ndim(out) == 0 else out
-
     @property
     def dof(self) -> int:
         return max(int(np.isfinite(self.per_replicate).sum()) - 1, 1)

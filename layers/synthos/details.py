@@ -11,12 +11,11 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from synthos.calibration import Calibrated
-from synthos.frame import Frame
+from synthos.frame import Frame, complete_rows
 from synthos.metrics.ks_complement import ks_complement
 from synthos.metrics.tv_complement import tv_complement
 from synthos.result import ColumnDetail, DirectionDetail
-from synthos.scoring import oriented, sidak_z
+from synthos.scoring import Evidence, sidak_z
 from synthos.signals import categorical, embedding, tails
 from synthos.signals.context import PairContext
 from synthos.signals.registry import SIGNALS
@@ -50,12 +49,12 @@ def _adjusted(evidence: dict[tuple[str, str], float]) -> dict[tuple[str, str], f
     return {k: sidak_z(e, sizes[SIGNALS[k[0]].family]) for k, e in evidence.items()}
 
 
-def _per_column_evidence(cals: list[Calibrated]) -> dict[str, dict[str, float]]:
+def _per_column_evidence(collapse: Evidence, drift: Evidence) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = defaultdict(dict)
-    for (signal, scope), e in _adjusted(oriented(cals, "collapse")).items():
+    for (signal, scope), e in _adjusted(collapse.by_key).items():
         column = scope.split("#", 1)[0]
         out[column][signal] = max(e, out[column].get(signal, -np.inf))
-    for (signal, scope), e in _adjusted(oriented(cals, "drift")).items():
+    for (signal, scope), e in _adjusted(drift.by_key).items():
         if signal in ("location_shift", "centroid_shift"):
             out[scope.split("#", 1)[0]]["__shift"] = e
     return out
@@ -120,7 +119,7 @@ def _embedding(name: str, s: Frame, r: Frame, ctx: PairContext, ev: dict[str, fl
                      evidence=max((v for k, v in ev.items() if k != "__shift"), default=0.0))
     basis = ctx.bases.get(name)
     x, a = s.embeddings[name], r.embeddings[name]
-    x, a = x[np.all(np.isfinite(x), 1)], a[np.all(np.isfinite(a), 1)]
+    x, a = complete_rows(x), complete_rows(a)
     if basis is None or x.shape[0] < 2 or a.shape[0] < 2:
         return d
     x, a = x - x.mean(0), a - a.mean(0)
@@ -138,10 +137,10 @@ def _embedding(name: str, s: Frame, r: Frame, ctx: PairContext, ev: dict[str, fl
     })
 
 
-def column_details(s: Frame, r: Frame, ctx: PairContext, cals: list[Calibrated]
+def column_details(s: Frame, r: Frame, ctx: PairContext, collapse: Evidence, drift: Evidence
                    ) -> list[ColumnDetail]:
     """Details for every compared column, most collapsed first."""
-    ev = _per_column_evidence(cals)
+    ev = _per_column_evidence(collapse, drift)
     out = [_numeric(n, s.numeric[:, j], r.numeric[:, j], ev.get(n, {}))
            for j, n in enumerate(s.numeric_names)]
     out += [_categorical(n, j, s, r, ev.get(n, {})) for j, n in enumerate(s.categorical_names)]

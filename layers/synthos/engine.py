@@ -36,7 +36,7 @@ from synthos.result import (
     SignalResult,
     ValidationResult,
 )
-from synthos.scoring import Score, oriented, score
+from synthos.scoring import Score, score
 from synthos.signals.context import build_context, standardize
 from synthos.signals.registry import SIGNALS
 
@@ -107,8 +107,9 @@ def compare_schemas(ds: list[ColumnSpec], ref: list[ColumnSpec]
     )
 
 
-def _signal_results(cals: list[Calibrated]) -> list[SignalResult]:
-    collapse, drift = oriented(cals, "collapse"), oriented(cals, "drift")
+def _signal_results(cals: list[Calibrated], collapse_score: Score, drift_score: Score
+                    ) -> list[SignalResult]:
+    collapse, drift = collapse_score.evidence.by_key, drift_score.evidence.by_key
     out = []
     for c in cals:
         info, key = SIGNALS[c.signal], (c.signal, c.scope)
@@ -165,7 +166,7 @@ def assess(dataset: pa.Table, reference: pa.Table, common: list[ColumnSpec],
     plan = make_plan(s_std.n, r_std.n, opts.replicates, opts.seed)
     cals = calibrate(s_std, r_std, ctx, plan)
     collapse, drift = score(cals, "collapse"), score(cals, "drift")
-    details = column_details(s_std, r_std, ctx, cals)
+    details = column_details(s_std, r_std, ctx, collapse.evidence, drift.evidence)
     recs = (recommend(s_std, r_std, ctx, details, collapse.risk, opts.seed)
             if opts.recommendations else [])
     return Assessment(collapse, drift, cals, details, recs, plan.candidate_size,
@@ -207,7 +208,7 @@ def validate(dataset: str | Path, reference: str | Path | None = None,
         drift_score=a.drift.risk, drift_level=a.drift.level,
         confidence=_confidence(a.collapse, ds.profile.rows, ref.profile.rows, a.rows_compared,
                                a.anchor_rows, opts),
-        signals=_signal_results(a.calibrated), columns=a.details,
+        signals=_signal_results(a.calibrated, a.collapse, a.drift), columns=a.details,
         recommendations=a.recommendations,
         dataset=ds.profile, reference=ref.profile, schema_comparison=schema,
         engine=engine_info(), warnings=warnings,

@@ -36,7 +36,8 @@ class Frame:
     embeddings: dict[str, np.ndarray] = field(default_factory=dict)
     row_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     # derived arrays memoised by the signals of one replicate (e.g. sorted numeric columns)
-    cache: dict[object, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    cache: dict[object, np.ndarray] = field(default_factory=dict, init=False, compare=False,
+                                            repr=False)
 
     @property
     def n(self) -> int:
@@ -54,11 +55,10 @@ class Frame:
             row_hash=self.row_hash[idx],
         )
 
-    def with_numeric(self, numeric: np.ndarray) -> Frame:
-        return Frame(
-            numeric, self.numeric_names, self.categorical, self.categorical_names,
-            self.vocabularies, self.embeddings, self.row_hash,
-        )
+
+def complete_rows(x: np.ndarray) -> np.ndarray:
+    """The rows of a 2-D array whose values are all finite."""
+    return x[np.all(np.isfinite(x), axis=1)]
 
 
 def _numeric_column(col: pa.ChunkedArray, kind: ColumnKind) -> np.ndarray:

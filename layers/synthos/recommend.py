@@ -9,13 +9,13 @@ on these smaller samples are on the same scale as the main result.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from synthos.calibration import calibrate as run_calibration
 from synthos.calibration import make_plan, measure_null
-from synthos.frame import Frame
+from synthos.frame import Frame, complete_rows
 from synthos.io.hashing import mix64
 from synthos.knn import knn
 from synthos.result import Action, ColumnDetail, Recommendation
@@ -91,7 +91,7 @@ def _copied_rows(s: Frame, r: Frame, ctx: PairContext) -> np.ndarray:
     ref_spaces = dict(feature_spaces(r, ctx))
     for scope, x in feature_spaces(s, ctx):
         a = ref_spaces[scope]
-        a = a[np.all(np.isfinite(a), axis=1)][:REC_ROWS]
+        a = complete_rows(a)[:REC_ROWS]
         ok = np.all(np.isfinite(x), axis=1)
         if a.shape[0] < 2 or not ok.any():
             continue
@@ -138,8 +138,7 @@ def _restore_categories(s: Frame, r: Frame, details: list[ColumnDetail], scorer:
         rows = rng.random(s.n) < share
         cat[rows, j] = rng.choice(lost, size=int(rows.sum()), p=cr[lost] / cr[lost].sum())
     changed = (cat != s.categorical).any(axis=1)
-    fixed = Frame(s.numeric, s.numeric_names, cat, s.categorical_names, s.vocabularies,
-                  s.embeddings, _rehash(s.row_hash, changed, 1))
+    fixed = replace(s, categorical=cat, row_hash=_rehash(s.row_hash, changed, 1))
     risk = scorer.risk(fixed)
     return _rec("restore_categories",
                 "Re-introduce the reference categories that vanished, at their reference "
@@ -162,10 +161,7 @@ def _restore_spread(s: Frame, r: Frame, details: list[ColumnDetail], scorer: Sco
             med = np.nanmedian(x)
             num[:, j] = med + (x - med) * (sa / sx)
     changed = ~np.all((num == s.numeric) | (np.isnan(num) & np.isnan(s.numeric)), axis=1)
-    fixed = s.with_numeric(num)
-    fixed = Frame(fixed.numeric, fixed.numeric_names, fixed.categorical,
-                  fixed.categorical_names, fixed.vocabularies, fixed.embeddings,
-                  _rehash(s.row_hash, changed, 2))
+    fixed = replace(s, numeric=num, row_hash=_rehash(s.row_hash, changed, 2))
     risk = scorer.risk(fixed)
     return _rec("restore_spread",
                 "Widen the generator's output (temperature / variance) so these columns regain "

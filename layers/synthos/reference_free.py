@@ -21,7 +21,7 @@ import numpy as np
 
 from synthos.calibration import RATE_FLOOR, STANDARD_SIZE
 from synthos.columns import ColumnKind
-from synthos.frame import build_pair
+from synthos.frame import build_pair, complete_rows
 from synthos.knn import knn
 from synthos.profile import ProfileOutcome
 from synthos.result import Channel, Confidence, EngineInfo, SignalResult, ValidationResult
@@ -35,7 +35,7 @@ CLUMP_RADIUS = 0.1
 
 def effective_rank(x: np.ndarray) -> float:
     """exp(entropy of the normalised eigenvalues of the correlation matrix), in [1, p]."""
-    x = x[np.all(np.isfinite(x), axis=1)]
+    x = complete_rows(x)
     if x.shape[1] < 2 or x.shape[0] < 3:
         return float(x.shape[1])
     sd = x.std(axis=0)
@@ -61,7 +61,7 @@ def _signal(name: str, scope: str, observed: float, expected: float, sd: float,
 
 
 def _space_signals(scope: str, x: np.ndarray, backend: str) -> list[SignalResult]:
-    x = x[np.all(np.isfinite(x), axis=1)][:STANDARD_SIZE * 2]
+    x = complete_rows(x)[:STANDARD_SIZE * 2]
     if x.shape[0] < 10:
         return []
     d1 = knn(x, x, 1, exclude_self=True, backend=backend).distances[:, 0]

@@ -87,13 +87,28 @@ class Evidence:
     by_key: dict[tuple[str, str], float]
 
 
+def _family_columns(keys: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+    families: dict[str, list[int]] = defaultdict(list)
+    for i, (signal, _) in enumerate(keys):
+        families[SIGNALS[signal].family].append(i)
+    return {f: np.array(v) for f, v in families.items()}
+
+
+def _family_evidence(values: np.ndarray, family_cols: dict[str, np.ndarray]) -> dict[str, float]:
+    """Šidák-corrected maximum of each family's finite evidences."""
+    out = {}
+    for f, cols in family_cols.items():
+        v = values[cols]
+        v = v[np.isfinite(v)]
+        if v.size:
+            out[f] = sidak_z(float(v.max()), int(v.size))
+    return out
+
+
 def combine(by_key: dict[tuple[str, str], float]) -> Evidence:
-    families: dict[str, list[float]] = defaultdict(list)
-    for (signal, _), e in by_key.items():
-        families[SIGNALS[signal].family].append(e)
-    by_family = {f: sidak_z(max(v), len(v)) for f, v in families.items()}
-    total = chibar_z(list(by_family.values()))
-    return Evidence(total, by_family, by_key)
+    keys = list(by_key)
+    by_family = _family_evidence(np.array([by_key[k] for k in keys]), _family_columns(keys))
+    return Evidence(chibar_z(list(by_family.values())), by_family, by_key)
 
 
 @dataclass(frozen=True)
@@ -126,11 +141,6 @@ def orient(cals: Sequence[Calibrated], channel: str) -> Oriented:
     return Oriented([(c.signal, c.scope) for c in use], z * direction)
 
 
-def oriented(cals: Sequence[Calibrated], channel: str) -> dict[tuple[str, str], float]:
-    """Evidence per key (from the mean over replicates) for one channel."""
-    return orient(cals, channel).row(0)
-
-
 @dataclass(frozen=True)
 class Score:
     risk: float
@@ -139,27 +149,16 @@ class Score:
     evidence: Evidence
 
 
-def _total(values: np.ndarray, family_cols: dict[str, np.ndarray]) -> float:
-    by_family = {}
-    for f, cols in family_cols.items():
-        v = values[cols]
-        v = v[np.isfinite(v)]
-        if v.size:
-            by_family[f] = sidak_z(float(v.max()), int(v.size))
-    return chibar_z(list(by_family.values()))
-
-
 def score(cals: Sequence[Calibrated], channel: str = "collapse") -> Score:
     """Point risk from the mean over replicates; the interval spans the 5-95% of replicates."""
     o = orient(cals, channel)
     ev = combine(o.row(0))
     risk = float(risk_from_evidence(ev.total))
-    families: dict[str, list[int]] = defaultdict(list)
-    for i, (signal, _) in enumerate(o.keys):
-        families[SIGNALS[signal].family].append(i)
-    cols = {f: np.array(v) for f, v in families.items()}
-    per_rep = [float(risk_from_evidence(_total(o.values[i], cols)))
-               for i in range(1, o.values.shape[0])]
+    cols = _family_columns(o.keys)
+    per_rep = [
+        float(risk_from_evidence(chibar_z(list(_family_evidence(o.values[i], cols).values()))))
+        for i in range(1, o.values.shape[0])
+    ]
     if per_rep:
         lo, hi = np.percentile(per_rep, [5, 95])
         interval = (float(min(lo, risk)), float(max(hi, risk)))

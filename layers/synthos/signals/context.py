@@ -7,11 +7,11 @@ rescaling applied to both sides.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from synthos.frame import Frame
+from synthos.frame import Frame, complete_rows
 
 MAX_DOMINANT_SHARE = 0.98  # a numeric column whose mode holds more than this is too thin to measure
 MAX_NULL_RATE = 0.5
@@ -103,7 +103,7 @@ def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, iters: int = 25) ->
 
 def embedding_basis(x: np.ndarray, rng: np.random.Generator, max_dirs: int = 10) -> EmbeddingBasis:
     """Principal directions and k-means modes of a (centred, scaled) reference embedding."""
-    x = x[np.all(np.isfinite(x), axis=1)]
+    x = complete_rows(x)
     xc = x - x.mean(axis=0)
     _, s, vt = np.linalg.svd(xc, full_matrices=False)
     var = s**2 / max(x.shape[0] - 1, 1)
@@ -121,7 +121,7 @@ def build_context(reference: Frame, *, seed: int = 0, knn_k: int = 5, knn_rows: 
     emb_scale: dict[str, float] = {}
     bases: dict[str, EmbeddingBasis] = {}
     for name, x in reference.embeddings.items():
-        finite = x[np.all(np.isfinite(x), axis=1)]
+        finite = complete_rows(x)
         s = float(np.sqrt(np.mean(np.var(finite, axis=0)))) if finite.size else 1.0
         emb_scale[name] = s if s > 0 else 1.0
         if finite.shape[0] >= 10:
@@ -147,5 +147,4 @@ def standardize(frame: Frame, ctx: PairContext) -> Frame:
             numeric = np.round((numeric - ctx.center) / ctx.scale, GRID_DECIMALS)
     embeddings = {k: np.round(v / ctx.embedding_scale.get(k, 1.0), GRID_DECIMALS)
                   for k, v in frame.embeddings.items()}
-    return Frame(numeric, frame.numeric_names, frame.categorical, frame.categorical_names,
-                 frame.vocabularies, embeddings, frame.row_hash)
+    return replace(frame, numeric=numeric, embeddings=embeddings)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from synthos.frame import Frame
+from synthos.frame import Frame, complete_rows
 from synthos.signals.context import PairContext
 from synthos.signals.registry import Measure
 
@@ -20,7 +20,7 @@ _RIDGE = 1e-6
 
 def logdets(x: np.ndarray) -> tuple[float, float] | None:
     """(corr log-det / p, cov log-det / p) of complete rows of x (n, p), or None if too few rows."""
-    x = x[np.all(np.isfinite(x), axis=1)]
+    x = complete_rows(x)
     n, p = x.shape
     if p < 2 or n < p + 2:
         return None

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from synthos.frame import Frame
+from synthos.frame import Frame, complete_rows
 from synthos.signals.context import EmbeddingBasis, PairContext
 from synthos.signals.registry import Measure
 
@@ -20,7 +20,7 @@ _FLOOR = 1e-12
 
 
 def _centred(x: np.ndarray) -> np.ndarray:
-    x = x[np.all(np.isfinite(x), axis=1)]
+    x = complete_rows(x)
     return x - x.mean(axis=0) if x.shape[0] else x
 
 

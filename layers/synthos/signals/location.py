@@ -9,14 +9,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from synthos.frame import Frame
+from synthos.frame import Frame, complete_rows
 from synthos.signals.context import PairContext
 from synthos.signals.registry import Measure
 from synthos.signals.spread import sorted_finite, sorted_quantile
-
-
-def _complete(x: np.ndarray) -> np.ndarray:
-    return x[np.all(np.isfinite(x), axis=1)]
 
 
 def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> list[Measure]:
@@ -34,11 +30,11 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
                 for i in np.flatnonzero(np.isfinite(shift)):
                     m[("location_shift", names[i])] = float(shift[i])
     for name, a in anchor.embeddings.items():
-        a = _complete(a)
+        a = complete_rows(a)
         if a.shape[0] < 2:
             continue
         for m, cand in zip(out, candidates, strict=True):
-            x = _complete(cand.embeddings[name])
+            x = complete_rows(cand.embeddings[name])
             if x.shape[0]:
                 m[("centroid_shift", name)] = float(np.linalg.norm(x.mean(0) - a.mean(0)))
     return out

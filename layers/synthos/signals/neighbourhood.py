@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthos.frame import Frame
+from synthos.frame import Frame, complete_rows
 from synthos.knn import knn
 from synthos.signals.context import PairContext
 from synthos.signals.registry import Measure
@@ -36,7 +36,7 @@ def feature_spaces(frame: Frame, ctx: PairContext) -> Iterator[tuple[str, np.nda
 
 def prepare(x: np.ndarray, cap: int) -> np.ndarray:
     """Complete rows (at most ``cap``), centred on their own mean."""
-    x = x[np.all(np.isfinite(x), axis=1)][:cap]
+    x = complete_rows(x)[:cap]
     return x - x.mean(axis=0) if x.shape[0] else x
 
 
