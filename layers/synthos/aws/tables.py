@@ -122,7 +122,7 @@ class RateLimitModel(_Base):
 
 # --- datasets and validations ----------------------------------------------------------------
 class DatasetModel(_Base):
-    """An uploaded file. status: pending_upload -> uploaded -> inspected | failed; deleted."""
+    """An uploaded file. status: pending_upload -> uploaded -> ready | failed; deleted."""
 
     class Meta(_Base.Meta):
         table_key = "datasets"
@@ -141,6 +141,9 @@ class DatasetModel(_Base):
     sha256 = UnicodeAttribute(null=True)
     rows = NumberAttribute(null=True)
     columns = NumberAttribute(null=True)
+    # set by POST /datasets/upload {"validate": {...}}: the upload event then starts this
+    # validation ({"reference_id": str | None, "options": {...}}) after inspecting the file
+    auto_validation = JSONAttribute(null=True)
     monitored = BooleanAttribute(default=False)
     last_risk_level = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
