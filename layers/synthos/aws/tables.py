@@ -117,6 +117,7 @@ class RateLimitModel(_Base):
     tokens = NumberAttribute(default=0)
     updated = NumberAttribute(default=0)  # epoch seconds (float)
     used = NumberAttribute(default=0)  # quota counter
+    plan = UnicodeAttribute(null=True)  # on "plan#{tenant}" items: the tenant's plan
     expires = TTLAttribute(null=True)
 
 
@@ -245,6 +246,7 @@ class ClaimModel(_Base):
     status = UnicodeAttribute(default="submitted")
     evidence = JSONAttribute()
     reason = UnicodeAttribute(null=True)
+    deviation = NumberAttribute(null=True)  # pre-check: observed risk - certified upper bound
     decided_by = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

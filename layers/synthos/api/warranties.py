@@ -1,0 +1,196 @@
+"""Warranties: issue a signed certificate for an eligible completed validation, list/get them,
+verify one publicly, and expire those past their date (the pipeline's expiry schedule).
+
+The certificate is built and signed by :mod:`synthos.warranty` (Ed25519); it is stored as issued
+in the warranties table and as ``cert.json`` + PDF in S3 (``keys.warranty_key``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from synthos.api import datasets, validations
+from synthos.api.errors import Conflict, NotFound
+from synthos.api.payloads import VerifyOut, WarrantyOut, is_id, new_id
+from synthos.api.principal import Principal
+from synthos.aws import keys, results
+from synthos.aws.settings import Settings
+from synthos.aws.signing_key import public_key, signing_key
+from synthos.aws.tables import WarrantyModel
+from synthos.warranty import (
+    SignedCertificate,
+    issue_certificate,
+    render_certificate_pdf,
+    verify_certificate,
+)
+
+ACTIVE, EXPIRED = "active", "expired"
+
+
+def warranty_out(settings: Settings, item: WarrantyModel, *, with_pdf: bool = False
+                 ) -> WarrantyOut:
+    pdf_url = None
+    if with_pdf and item.pdf_key:
+        try:
+            pdf_url = results.presign_get(settings, item.pdf_key,
+                                          filename=f"{item.warranty_id}.pdf")
+        except results.ResultMissing:
+            pdf_url = None
+    return WarrantyOut(
+        warranty_id=item.warranty_id, validation_id=item.validation_id,
+        dataset_id=item.dataset_id, status=item.status, issued_at=item.issued_at,
+        expires_at=item.expires_at,
+        verification_code=str(item.certificate.get("verification_code", "")),
+        certificate=item.certificate, pdf_url=pdf_url)
+
+
+def load(tenant_id: str, warranty_id: str) -> WarrantyModel:
+    if not is_id(warranty_id):
+        raise NotFound(f"no warranty {warranty_id[:64]}")
+    try:
+        return WarrantyModel.get(tenant_id, warranty_id)
+    except DoesNotExist as exc:
+        raise NotFound(f"no warranty {warranty_id}") from exc
+
+
+def issue(settings: Settings, principal: Principal, validation_id: str,
+          now: datetime | None = None) -> WarrantyOut:
+    """Sign and store the certificate of an eligible validation (NotEligible: 400)."""
+    tenant = principal.tenant_id
+    job = validations.load(tenant, validation_id)
+    if job.status != "completed":
+        raise Conflict(f"validation {validation_id} is {job.status}; a warranty needs a "
+                       "completed validation", details={"status": job.status})
+    existing = [w.warranty_id for w in WarrantyModel.query(
+        tenant, filter_condition=(WarrantyModel.validation_id == validation_id)
+        & (WarrantyModel.status == ACTIVE))]
+    if existing:
+        raise Conflict("an active warranty already covers this validation",
+                       details={"warranty_id": existing[0]})
+    result = validations.read_result(settings, job)
+    dataset = datasets.load(tenant, job.dataset_id)
+    if dataset.sha256 and dataset.sha256 != result.dataset.sha256:
+        raise Conflict("the dataset changed since it was validated; validate it again")
+    signed = issue_certificate(result, signing_key(settings), validation_id=validation_id,
+                               now=now or datetime.now(UTC), certificate_id=new_id("wty"))
+    return warranty_out(settings, _store(settings, tenant, job.dataset_id, signed),
+                        with_pdf=True)
+
+
+def _store(settings: Settings, tenant: str, dataset_id: str,
+           signed: SignedCertificate) -> WarrantyModel:
+    """S3 first (JSON + PDF), then the record, so a record never points at nothing."""
+    cert = signed.certificate
+    doc = signed.model_dump(mode="json")
+    pdf_key = keys.warranty_key(tenant, cert.certificate_id, "pdf")
+    results.put_bytes(settings, keys.warranty_key(tenant, cert.certificate_id, "json"),
+                      json.dumps(doc, indent=2).encode("utf-8"), "application/json")
+    buffer = io.BytesIO()
+    render_certificate_pdf(signed, buffer)
+    results.put_bytes(settings, pdf_key, buffer.getvalue(), "application/pdf")
+    item = WarrantyModel(tenant, cert.certificate_id, validation_id=cert.validation_id,
+                         dataset_id=dataset_id, certificate=doc, status=ACTIVE,
+                         issued_at=cert.issued_at, expires_at=cert.expires_at, pdf_key=pdf_key)
+    item.save(condition=WarrantyModel.warranty_id.does_not_exist())
+    return item
+
+
+def get(settings: Settings, principal: Principal, warranty_id: str) -> WarrantyOut:
+    return warranty_out(settings, load(principal.tenant_id, warranty_id), with_pdf=True)
+
+
+def list_warranties(settings: Settings, principal: Principal, limit: int,
+                    start: dict[str, Any] | None
+                    ) -> tuple[list[WarrantyOut], dict[str, Any] | None]:
+    query = WarrantyModel.query(principal.tenant_id, scan_index_forward=False, limit=limit,
+                                last_evaluated_key=start)
+    return [warranty_out(settings, w) for w in query], query.last_evaluated_key
+
+
+def signed_of(item: WarrantyModel) -> SignedCertificate | None:
+    """The stored certificate, or None when it no longer parses as one (tampered)."""
+    try:
+        return SignedCertificate.model_validate(item.certificate)
+    except ValidationError:
+        return None
+
+
+def _dataset_sha(item: WarrantyModel) -> str | None:
+    try:
+        return datasets.load(item.tenant_id, item.dataset_id).sha256
+    except NotFound:
+        return None  # deleted: only a hash the caller supplies can be compared
+
+
+def find_public(warranty_id: str) -> WarrantyModel:
+    """A warranty by id alone (the by_id index), for the public verify endpoint."""
+    if not is_id(warranty_id):
+        raise NotFound(f"no warranty {warranty_id[:64]}")
+    for item in WarrantyModel.by_id.query(warranty_id, limit=1):
+        return item
+    raise NotFound(f"no warranty {warranty_id}")
+
+
+def verify(settings: Settings, warranty_id: str, *, dataset_sha256: str | None = None,
+           now: datetime | None = None) -> VerifyOut:
+    """Public verification: signature, window, status and dataset, each reported.
+
+    The dataset check compares the certified sha256 with the dataset record's current one and
+    with ``dataset_sha256`` when the caller supplies the hash of their file."""
+    item = find_public(warranty_id)
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    signed = signed_of(item)
+    if signed is None or signed.certificate.certificate_id != item.warranty_id:
+        return VerifyOut(warranty_id=warranty_id, valid=False, status=item.status,
+                         reasons=["the stored certificate is malformed or not this warranty's"],
+                         checks={"signature": False})
+    cert = signed.certificate
+    checks: dict[str, bool] = {}
+    reasons: list[str] = []
+    sig = verify_certificate(signed, public_key(settings), now=cert.issued_at)
+    checks["signature"] = sig.valid
+    if not sig.valid:
+        reasons.append(sig.reason)
+    checks["window"] = cert.issued_at <= at < cert.expires_at
+    if not checks["window"]:
+        reasons.append(f"outside its validity window ({cert.issued_at:%Y-%m-%d %H:%M} to "
+                       f"{cert.expires_at:%Y-%m-%d %H:%M} UTC)")
+    checks["status"] = item.status == ACTIVE
+    if not checks["status"]:
+        reasons.append(f"the warranty is {item.status}")
+    checks["dataset"] = True
+    for label, sha in (("the dataset on record", _dataset_sha(item)),
+                       ("the file you supplied", dataset_sha256)):
+        if sha is not None and sha != cert.dataset_sha256:
+            checks["dataset"] = False
+            reasons.append(f"{label} has sha256 {sha[:16]}..., not the certified "
+                           f"{cert.dataset_sha256[:16]}...")
+    return VerifyOut(warranty_id=warranty_id, valid=not reasons, status=item.status,
+                     reasons=reasons, checks=checks, verification_code=signed.verification_code,
+                     key_id=cert.key_id, expires_at=cert.expires_at,
+                     collapse_risk=cert.collapse_risk)
+
+
+def expire_due(settings: Settings, now: datetime | None = None) -> int:
+    """Move every active warranty whose ``expires_at`` is past to expired (by_status index,
+    conditional on still being active); returns how many moved."""
+    del settings  # tables are bound at the edge; kept for the schedule handler's symmetry
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    moved = 0
+    for item in WarrantyModel.by_status.query(ACTIVE, WarrantyModel.expires_at <= at):
+        try:
+            WarrantyModel(item.tenant_id, item.warranty_id).update(
+                actions=[WarrantyModel.status.set(EXPIRED)],
+                condition=(WarrantyModel.status == ACTIVE) & (WarrantyModel.expires_at <= at))
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            continue  # revoked or already expired by a concurrent run
+        moved += 1
+    return moved
