@@ -12,6 +12,8 @@
     |   +-- NotEligible               the result does not meet the warranty eligibility rule
     |   +-- InvalidKey                a signing/verification key cannot be read or used
     |   +-- IllegalClaimTransition    a warranty claim cannot move to the requested status
+    |   +-- CorruptShardState         bytes that are not a readable partial state of a shard
+    |   +-- IncompatibleShardStates   partial states that cannot be merged
     +-- EngineError                   a defect or an unexpected numeric state inside the engine
 
 Errors carry a stable ``code`` (for API payloads and Step Functions Catch) and a one-line
@@ -81,3 +83,15 @@ class InvalidKey(InputError):
 
 class IllegalClaimTransition(InputError):
     code = "illegal_claim_transition"
+
+
+class CorruptShardState(InputError):
+    """Bytes that are not a readable partial state (garbage, truncated, wrong version)."""
+
+    code = "corrupt_shard_state"
+
+
+class IncompatibleShardStates(InputError):
+    """Partial states that cannot be merged (other source, seed, sample size or columns)."""
+
+    code = "incompatible_shard_states"

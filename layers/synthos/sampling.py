@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
-from synthos.errors import InvalidOption
+from synthos.errors import EngineError, InvalidOption
 from synthos.io.hashing import hash_rows, mix64
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -41,59 +41,77 @@ class SampleOutcome:
 
 
 class RowSampler:
-    """Streaming bottom-k sampler of at most ``k`` rows; feed batches with ``update``."""
+    """Streaming, mergeable bottom-k sampler of at most ``k`` rows.
+
+    State: the sorted map row hash -> count over every row seen (exact duplicates, ordinals),
+    the candidate (hash, ordinal) pairs of smallest priority, and the content of one row per
+    candidate hash. ``merge`` joins two samplers of disjoint row sets into the sampler of their
+    union: the count maps add; a pair whose hash only one side has keeps its ordinal, and the
+    pairs of a hash both sides have are recomputed for ordinals ``0..ca+cb-1`` (the copies are
+    interchangeable). When such a recomputed pair wins a place but neither side kept that row's
+    content, its hash is listed in ``missing_hashes``; ``fill`` supplies it from the data.
+    """
 
     def __init__(self, k: int, seed: int = 0) -> None:
         if k < 1:
             raise InvalidOption(f"sample size must be at least 1, got {k}")
-        self.k = k
+        self.k, self.seed = k, seed
         self._seed_key = mix64(np.asarray(seed & 0xFFFFFFFFFFFFFFFF, dtype=np.uint64) ^ _SEED_TAG)
-        self._keys = np.empty(0, dtype=np.uint64)  # sorted row hashes seen so far
-        self._counts = np.empty(0, dtype=np.int64)  # how often each was seen
-        self._tables: list[pa.Table] = []
-        self._prios: list[np.ndarray] = []
-        self._n_candidates = 0
-        self._threshold: np.uint64 | None = None
-        self._schema: pa.Schema | None = None
-        self.rows_seen = 0
-        self.exact_duplicate_rows = 0
+        self.keys = np.empty(0, dtype=np.uint64)  # sorted row hashes seen so far
+        self.counts = np.empty(0, dtype=np.int64)  # how often each was seen
+        self.cand_hash = np.empty(0, dtype=np.uint64)
+        self.cand_ord = np.empty(0, dtype=np.int64)
+        self.content: pa.Table | None = None  # one row per hash in content_hash, same order
+        self.content_hash = np.empty(0, dtype=np.uint64)
+        self._pending: list[tuple[np.ndarray, np.ndarray, pa.Table]] = []
+        self._n_pending = 0
+        self.threshold: np.uint64 | None = None
+
+    @property
+    def rows_seen(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def exact_duplicate_rows(self) -> int:
+        return self.rows_seen - len(self.keys)
 
     def update(
         self, batch: pa.RecordBatch | pa.Table, row_hashes: np.ndarray | None = None
     ) -> None:
         """Add a batch; ``row_hashes`` (uint64[n]) may be given when already computed,
         e.g. over more columns than the batch keeps."""
-        if self._schema is None:
-            self._schema = batch.schema
         n = batch.num_rows
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        if self.content is None:
+            self.content = table.schema.empty_table()
         if n == 0:
             return
         h = hash_rows(batch, batch.schema.names) if row_hashes is None else row_hashes
         ordinals = self._ordinals(h)
-        self.rows_seen += n
-        self.exact_duplicate_rows += int(np.count_nonzero(ordinals))
-        prio = self._priority(h, ordinals)
-        keep = np.flatnonzero(prio < self._threshold) if self._threshold is not None else None
+        prio = self.priority(h, ordinals)
+        keep = np.flatnonzero(prio < self.threshold) if self.threshold is not None else None
         if keep is None:
             keep = np.arange(n)
         if len(keep) > self.k:
             keep = keep[np.argpartition(prio[keep], self.k - 1)[: self.k]]
         if len(keep):
-            table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-            self._tables.append(table.take(pa.array(keep)))
-            self._prios.append(prio[keep])
-            self._n_candidates += len(keep)
-        if self._n_candidates > 2 * self.k:
-            self._prune()
+            self._pending.append((h[keep], ordinals[keep], table.take(pa.array(keep))))
+            self._n_pending += len(keep)
+        if self._n_pending > 2 * self.k:
+            self._compact()
 
     def result(self, columns: Sequence[str] | None = None) -> SampleOutcome:
-        """The sample so far (optionally only ``columns``), in canonical order."""
-        if self._n_candidates > self.k:
-            self._prune()
-        if self._tables:
-            table = pa.concat_tables(self._tables)
-        else:
-            table = (self._schema or pa.schema([])).empty_table()
+        """The sample so far (optionally only ``columns``), in canonical order.
+
+        Raises EngineError when merged content is missing (see ``missing_hashes``)."""
+        self._compact()
+        if len(self.missing_hashes()):
+            raise EngineError(f"{len(self.missing_hashes())} sampled rows lack their content; "
+                              "fill them from the data first")
+        table = self.content if self.content is not None else pa.table({})
+        uniq, reps = np.unique(self.cand_hash, return_counts=True)
+        rows = np.repeat(np.searchsorted(self.content_hash, uniq), reps)
+        table = table.take(pa.array(rows, type=pa.int64()))
         if columns is not None:
             table = table.select(list(columns))
         return SampleOutcome(
@@ -103,9 +121,16 @@ class RowSampler:
             complete=self.rows_seen <= self.k,
         )
 
-    def _priority(self, h: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
+    def priority(self, h: np.ndarray, ordinals: np.ndarray) -> np.ndarray:
+        """uint64 priority of the ``ordinals``-th copy of the rows of hash ``h``."""
         with np.errstate(over="ignore"):
             return mix64(mix64(h ^ self._seed_key) + ordinals.astype(np.uint64) * _GOLDEN)
+
+    def missing_hashes(self) -> np.ndarray:
+        """Sorted row hashes that hold a place in the sample but whose content is missing."""
+        self._compact()
+        need = np.unique(self.cand_hash)
+        return need[~isin_sorted(need, self.content_hash)]
 
     def _ordinals(self, h: np.ndarray) -> np.ndarray:
         """How many equal rows precede each row in the stream; updates the count map."""
@@ -118,28 +143,69 @@ class RowSampler:
         starts = np.flatnonzero(starts_mask)
         group = np.cumsum(starts_mask) - 1
         uniq, batch_counts = hs[starts], np.diff(np.append(starts, n))
-        pos = np.searchsorted(self._keys, uniq)
-        found = pos < len(self._keys)
-        found[found] = self._keys[pos[found]] == uniq[found]
+        pos = np.searchsorted(self.keys, uniq)
+        found = pos < len(self.keys)
+        found[found] = self.keys[pos[found]] == uniq[found]
         before = np.zeros(len(uniq), dtype=np.int64)
-        before[found] = self._counts[pos[found]]
+        before[found] = self.counts[pos[found]]
         ordinals = np.empty(n, dtype=np.int64)
         ordinals[order] = before[group] + (np.arange(n) - starts[group])
-        self._counts[pos[found]] += batch_counts[found]
+        self.counts[pos[found]] += batch_counts[found]
         new = ~found
-        self._keys = np.insert(self._keys, pos[new], uniq[new])
-        self._counts = np.insert(self._counts, pos[new], batch_counts[new])
+        self.keys = np.insert(self.keys, pos[new], uniq[new])
+        self.counts = np.insert(self.counts, pos[new], batch_counts[new])
         return ordinals
 
-    def _prune(self) -> None:
-        table = pa.concat_tables(self._tables)
-        prio = np.concatenate(self._prios)
-        if len(prio) > self.k:
-            idx = np.argpartition(prio, self.k - 1)[: self.k]
-            table, prio = table.take(pa.array(idx)), prio[idx]
-            self._threshold = prio.max()
-        self._tables, self._prios = [table], [prio]
-        self._n_candidates = len(prio)
+    def _compact(self) -> None:
+        """Keep the k pairs of smallest priority and one content row per kept hash."""
+        if not self._pending and len(self.cand_hash) <= self.k:
+            return
+        hashes = [self.cand_hash, *(p[0] for p in self._pending)]
+        ords = [self.cand_ord, *(p[1] for p in self._pending)]
+        tables = [p[2] for p in self._pending]
+        rows_hash = np.concatenate([p[0] for p in self._pending]) if tables else None
+        self._pending, self._n_pending = [], 0
+        self.select(np.concatenate(hashes), np.concatenate(ords))
+        if rows_hash is not None:
+            self.add_content(pa.concat_tables(tables), rows_hash)
+        self.prune_content()
+
+    def select(self, hashes: np.ndarray, ords: np.ndarray) -> None:
+        """Candidates := the k pairs of smallest (priority, hash, ordinal) among those given."""
+        prio = self.priority(hashes, ords)
+        order = np.lexsort((ords, hashes, prio))[: self.k]
+        self.cand_hash, self.cand_ord = hashes[order], ords[order]
+        if len(order) == self.k:
+            self.threshold = prio[order[-1]]
+
+    def add_content(self, rows: pa.Table, rows_hash: np.ndarray) -> None:
+        """Remember the content of rows whose hash is a candidate and not yet held."""
+        want = isin_sorted(rows_hash, np.unique(self.cand_hash)) & ~isin_sorted(
+            rows_hash, self.content_hash)
+        idx = np.flatnonzero(want)
+        if not len(idx):
+            return
+        first = idx[np.unique(rows_hash[idx], return_index=True)[1]]
+        held = self.content if self.content is not None and self.content.num_rows else None
+        tables = [t for t in (held, rows.take(pa.array(first))) if t is not None]
+        hashes = np.concatenate([self.content_hash, rows_hash[first]])
+        order = np.argsort(hashes, kind="stable")
+        self.content = pa.concat_tables(tables).take(pa.array(order))
+        self.content_hash = hashes[order]
+
+    def prune_content(self) -> None:
+        keep = isin_sorted(self.content_hash, np.unique(self.cand_hash))
+        if self.content is not None and not keep.all():
+            self.content = self.content.filter(pa.array(keep))
+            self.content_hash = self.content_hash[keep]
+
+
+def isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Boolean mask: which of ``values`` are in the sorted array ``sorted_set``."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[pos] == values
 
 
 def canonical_order(table: pa.Table) -> pa.Table:

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import synthos.profile as profile_module
+import synthos.shard.state as shard_state_module
 from synthos.columns import ColumnKind, ColumnSpec, classify_schema
 from synthos.errors import InvalidOption, NoUsableColumns
 from synthos.io.hashing import hash_rows
@@ -221,7 +222,7 @@ def test_sample_size_is_capped_for_wide_tables(
     # GIVEN 3,000 distinct rows of 4 columns and a budget of 4,000 sample cells
     table = pa.table({f"c{j}": np.arange(3000) + j for j in range(4)})
     path = _write_parquet(tmp_path, table)
-    monkeypatch.setattr(profile_module, "SAMPLE_CELLS", 4_000)
+    monkeypatch.setattr(shard_state_module, "SAMPLE_CELLS", 4_000)  # the cap lives there
     # WHEN profiled asking for 2,000 rows
     out = _profile(path, sample_rows=2_000)
     # THEN the sample is held to 1,000 rows (the floor) and a warning says why

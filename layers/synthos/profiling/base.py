@@ -18,7 +18,10 @@ class ColumnAccumulator:
     """Streams one column. ``update`` returns (the column as the sample keeps it, uint64 hash
     per row); ``finish`` returns the ColumnProfile, or an UnsupportedColumn with a reason.
 
-    Subclasses implement ``_update`` and ``_fields`` (the kind-specific profile fields).
+    Subclasses implement ``_update`` and ``_fields`` (the kind-specific profile fields), and
+    for partial states ``_state``/``_load``/``_merge`` of their own fields: ``state()`` is a
+    tree for ``synthos.shard.codec``, ``load(spec, state)`` rebuilds the accumulator and
+    ``merge(other)`` folds in the accumulator of other rows of the same column.
     """
 
     def __init__(self, spec: ColumnSpec) -> None:
@@ -61,8 +64,45 @@ class ColumnAccumulator:
             "constant": distinct <= 1,
         }
         fields.update(self._fields())
-        fields["warnings"] = [*self.warnings, *fields.get("warnings", [])]
+        fields["warnings"] = sorted({*self.warnings, *fields.get("warnings", [])})
         return ColumnProfile(**fields)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "count": self.count, "null_count": self.null_count,
+            "distinct": self.distinct.state(), "warnings": list(self.warnings),
+            "unsupported_reason": self.unsupported_reason, **self._state(),
+        }
+
+    @classmethod
+    def load(cls, spec: ColumnSpec, state: dict[str, Any]) -> ColumnAccumulator:
+        acc = cls(spec)
+        acc.count, acc.null_count = int(state["count"]), int(state["null_count"])
+        acc.distinct = DistinctCounter.load(state["distinct"])
+        acc.warnings = [str(w) for w in state["warnings"]]
+        reason = state["unsupported_reason"]
+        acc.unsupported_reason = None if reason is None else str(reason)
+        acc._load(state)
+        return acc
+
+    def merge(self, other: ColumnAccumulator) -> None:
+        """Fold in ``other`` (the same column over other rows)."""
+        self.count += other.count
+        self.null_count += other.null_count
+        self.distinct.merge(other.distinct)
+        self.warnings = sorted(set(self.warnings) | set(other.warnings))
+        reasons = [r for r in (self.unsupported_reason, other.unsupported_reason) if r]
+        self.unsupported_reason = min(reasons) if reasons else None
+        self._merge(other)
+
+    def _state(self) -> dict[str, Any]:
+        return {}
+
+    def _load(self, state: dict[str, Any]) -> None:
+        return None
+
+    def _merge(self, other: Any) -> None:
+        return None
 
     def distinct_result(self) -> tuple[int, bool]:
         """(distinct non-null values, exact?)."""

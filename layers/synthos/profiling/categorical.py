@@ -42,6 +42,15 @@ class CategoricalAccumulator(ColumnAccumulator):
     def sample_type(self, arr_type: pa.DataType) -> pa.DataType:
         return pa.string()
 
+    def _state(self) -> dict[str, Any]:
+        return {"freq": self.freq.state()}
+
+    def _load(self, state: dict[str, Any]) -> None:
+        self.freq = Frequencies.load(state["freq"])
+
+    def _merge(self, other: CategoricalAccumulator) -> None:
+        self.freq.merge(other.freq)
+
     def _fields(self) -> dict[str, Any]:
         warnings = [] if self.freq.exact else ["top values are estimates (frequent-items sketch)"]
         return {"top_values": self.freq.top(TOP_N), "warnings": warnings}
@@ -63,6 +72,16 @@ class BooleanAccumulator(ColumnAccumulator):
 
     def distinct_result(self) -> tuple[int, bool]:
         return (self.true > 0) + (self.false > 0), True
+
+    def _state(self) -> dict[str, Any]:
+        return {"true": self.true, "false": self.false}
+
+    def _load(self, state: dict[str, Any]) -> None:
+        self.true, self.false = int(state["true"]), int(state["false"])
+
+    def _merge(self, other: BooleanAccumulator) -> None:
+        self.true += other.true
+        self.false += other.false
 
     def _fields(self) -> dict[str, Any]:
         top = sorted(

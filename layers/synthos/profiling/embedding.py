@@ -71,6 +71,24 @@ class EmbeddingAccumulator(ColumnAccumulator):
     def sample_type(self, arr_type: pa.DataType) -> pa.DataType:
         return pa.list_(pa.float64(), self.dim) if self.dim else VECTOR
 
+    def _state(self) -> dict[str, Any]:
+        return {"dim": self.dim, "nan_count": self.nan_count, "inf_count": self.inf_count}
+
+    def _load(self, state: dict[str, Any]) -> None:
+        dim = state["dim"]
+        self.dim = None if dim is None else int(dim)
+        self.nan_count, self.inf_count = int(state["nan_count"]), int(state["inf_count"])
+
+    def _merge(self, other: EmbeddingAccumulator) -> None:
+        self.nan_count += other.nan_count
+        self.inf_count += other.inf_count
+        dims = sorted({d for d in (self.dim, other.dim) if d is not None})
+        if len(dims) > 1 and self.unsupported_reason is None:
+            self.unsupported_reason = f"vectors have different lengths ({dims[0]} and {dims[1]})"
+            self.warnings = sorted({*self.warnings, self.unsupported_reason})
+        elif dims:
+            self.dim = dims[0]
+
     def _fields(self) -> dict[str, Any]:
         return {"embedding_dim": self.dim, "nan_count": self.nan_count, "inf_count": self.inf_count}
 

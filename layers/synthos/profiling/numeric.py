@@ -58,6 +58,21 @@ class NumericAccumulator(ColumnAccumulator):
     def sample_type(self, arr_type: pa.DataType) -> pa.DataType:
         return pa.float64() if pat.is_decimal(arr_type) else arr_type
 
+    def _state(self) -> dict[str, Any]:
+        return {"moments": self.moments.state(), "quantiles": self.quantiles.state(),
+                "nan_count": self.nan_count, "inf_count": self.inf_count}
+
+    def _load(self, state: dict[str, Any]) -> None:
+        self.moments = RunningMoments.load(state["moments"])
+        self.quantiles = Quantiles.load(state["quantiles"])
+        self.nan_count, self.inf_count = int(state["nan_count"]), int(state["inf_count"])
+
+    def _merge(self, other: NumericAccumulator) -> None:
+        self.moments.merge(other.moments)
+        self.quantiles.merge(other.quantiles)
+        self.nan_count += other.nan_count
+        self.inf_count += other.inf_count
+
     def _fields(self) -> dict[str, Any]:
         m = self.moments
         qs, err = self.quantiles.levels()
@@ -100,6 +115,30 @@ class DatetimeAccumulator(ColumnAccumulator):
             self.quantiles.update(ns)
         self.distinct.update(value_hashes)
         return arr, hashes
+
+    def _state(self) -> dict[str, Any]:
+        typ = None if self.type is None else pa.schema([pa.field("t", self.type)]).serialize()
+        return {"moments": self.moments.state(), "quantiles": self.quantiles.state(),
+                "raw_min": self.raw_min, "raw_max": self.raw_max,
+                "type": None if typ is None else typ.to_pybytes()}
+
+    def _load(self, state: dict[str, Any]) -> None:
+        self.moments = RunningMoments.load(state["moments"])
+        self.quantiles = Quantiles.load(state["quantiles"])
+        lo, hi = state["raw_min"], state["raw_max"]
+        self.raw_min = None if lo is None else int(lo)
+        self.raw_max = None if hi is None else int(hi)
+        if state["type"] is not None:
+            self.type = pa.ipc.read_schema(pa.py_buffer(state["type"])).field(0).type
+
+    def _merge(self, other: DatetimeAccumulator) -> None:
+        self.moments.merge(other.moments)
+        self.quantiles.merge(other.quantiles)
+        self.type = self.type or other.type
+        lows = [v for v in (self.raw_min, other.raw_min) if v is not None]
+        highs = [v for v in (self.raw_max, other.raw_max) if v is not None]
+        self.raw_min = min(lows) if lows else None
+        self.raw_max = max(highs) if highs else None
 
     def _fields(self) -> dict[str, Any]:
         m = self.moments

@@ -1,12 +1,22 @@
 """Streaming summaries that one pass over a column keeps: moments, quantiles, distinct counts
-and value frequencies. Each is exact while that is cheap and says when it became an estimate."""
+and value frequencies. Each is exact while that is cheap and says when it became an estimate.
+
+Every summary also has ``state()`` (a tree for ``synthos.shard.codec``: JSON values, numpy
+arrays, sketch bytes), ``load(state)`` and ``merge(other)``: merging the summaries of two row
+sets gives the summary of their union (exactly for the exact parts; within the sketch's error,
+and order-independent in distribution, for KLL, HLL and frequent items).
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import datasketches as ds
 import numpy as np
+
+from synthos.profiling.hll import Hll
+from synthos.profiling.safe_sketches import load_sketch
 
 EXACT_DISTINCT_LIMIT = 65_536
 HLL_LG_K = 14
@@ -47,6 +57,28 @@ class RunningMoments:
     def std(self) -> float | None:
         return math.sqrt(self.m2 / self.n) if self.n else None
 
+    def merge(self, other: RunningMoments) -> None:
+        """Chan's pairwise combination: the moments of the union of both row sets."""
+        if other.n == 0:
+            return
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        self.mean += delta * other.n / n
+        self.m2 += other.m2 + delta * delta * self.n * other.n / n
+        self.n = n
+        self.min, self.max = min(self.min, other.min), max(self.max, other.max)
+
+    def state(self) -> dict[str, Any]:
+        return {"n": self.n, "mean": self.mean, "m2": self.m2, "min": self.min, "max": self.max}
+
+    @classmethod
+    def load(cls, state: dict[str, Any]) -> RunningMoments:
+        out = cls()
+        out.n = int(state["n"])
+        out.mean, out.m2 = float(state["mean"]), float(state["m2"])
+        out.min, out.max = float(state["min"]), float(state["max"])
+        return out
+
 
 class Quantiles:
     """KLL sketch (k=200) of finite values; p01..p99 with the sketch's normalized rank error."""
@@ -66,42 +98,82 @@ class Quantiles:
         qs = {name: float(v) for name, v in zip(QUANTILE_LEVELS, values, strict=True)}
         return qs, float(self.sketch.normalized_rank_error(False))
 
+    def merge(self, other: Quantiles) -> None:
+        self.sketch.merge(other.sketch)
+
+    def state(self) -> dict[str, Any]:
+        return {"kll": self.sketch.serialize()}
+
+    @classmethod
+    def load(cls, state: dict[str, Any]) -> Quantiles:
+        out = cls()
+        out.sketch = load_sketch("kll", state["kll"])
+        return out
+
 
 class DistinctCounter:
-    """Distinct count of uint64 value hashes: exact up to 65,536, then an HLL sketch (lg_k 14)."""
+    """Distinct count of uint64 value hashes: exact up to 65,536, then a HyperLogLog sketch
+    (``synthos.profiling.hll``, p = 14: 0.81 % relative standard error)."""
 
     def __init__(self, limit: int = EXACT_DISTINCT_LIMIT) -> None:
         self.limit = limit
         self._exact: np.ndarray | None = np.empty(0, dtype=np.uint64)
-        self._hll: ds.hll_sketch | None = None
+        self._hll: Hll | None = None
 
     def update(self, hashes: np.ndarray) -> None:
         """Add value hashes (nulls already removed)."""
         if len(hashes) == 0:
             return
-        if self._exact is None:
-            self._feed_hll(hashes)
+        if self._hll is not None:
+            self._hll.update(hashes)
             return
+        assert self._exact is not None
         merged = _sorted_unique(np.concatenate((self._exact, hashes)))
         if len(merged) > self.limit:
-            self._hll = ds.hll_sketch(HLL_LG_K, ds.tgt_hll_type.HLL_8)
-            self._exact = None
-            self._feed_hll(merged)
+            self._hll, self._exact = Hll(HLL_LG_K), None
+            self._hll.update(merged)
         else:
             self._exact = merged
-
-    def _feed_hll(self, hashes: np.ndarray) -> None:
-        assert self._hll is not None
-        update = self._hll.update
-        for _ in map(update, hashes.view(np.int64).tolist()):
-            pass
 
     def result(self) -> tuple[int, bool]:
         """(distinct count, exact?)."""
         if self._exact is not None:
             return len(self._exact), True
         assert self._hll is not None
-        return round(self._hll.get_estimate()), False
+        return round(self._hll.estimate()), False
+
+    def merge(self, other: DistinctCounter) -> None:
+        """The distinct count of the union: exact sets are joined, sketches united (register
+        maxima: the same sketch whatever the split)."""
+        if other._exact is not None:
+            self.update(other._exact)
+            return
+        assert other._hll is not None
+        if self._hll is None:
+            assert self._exact is not None
+            self._hll = Hll(HLL_LG_K)
+            self._hll.update(self._exact)
+            self._exact = None
+        self._hll.merge(other._hll)
+
+    def state(self) -> dict[str, Any]:
+        if self._exact is not None:
+            return {"exact": self._exact}
+        assert self._hll is not None
+        return {"hll_p": self._hll.p, "hll": self._hll.registers}
+
+    @classmethod
+    def load(cls, state: dict[str, Any]) -> DistinctCounter:
+        out = cls()
+        if "hll" in state:
+            registers = state["hll"]
+            if not isinstance(registers, np.ndarray):
+                raise ValueError("HLL registers are not an array")
+            out._exact, out._hll = None, Hll(int(state["hll_p"]), registers)
+        else:
+            exact = np.asarray(state["exact"], dtype=np.uint64)
+            out._exact = _sorted_unique(exact)
+        return out
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -155,3 +227,35 @@ class Frequencies:
             ((item, int(est)) for item, est, _lo, _hi in found), key=lambda kv: (-kv[1], kv[0])
         )
         return ranked[:n]
+
+    def merge(self, other: Frequencies) -> None:
+        if other._exact is not None:
+            self.update(list(other._exact), list(other._exact.values()))
+            return
+        assert other._sketch is not None
+        if self._exact is not None:
+            self._sketch = ds.frequent_strings_sketch(FREQ_LG_MAX_K)
+            self._feed(list(self._exact), list(self._exact.values()))
+            self._exact = None
+        assert self._sketch is not None
+        self._sketch.merge(other._sketch)
+
+    def state(self) -> dict[str, Any]:
+        if self._exact is not None:
+            items = sorted(self._exact.items())
+            return {"values": [v for v, _ in items],
+                    "counts": np.array([c for _, c in items], dtype=np.int64)}
+        assert self._sketch is not None
+        return {"freq": self._sketch.serialize()}
+
+    @classmethod
+    def load(cls, state: dict[str, Any]) -> Frequencies:
+        out = cls()
+        if "freq" in state:
+            out._exact, out._sketch = None, load_sketch("freq", state["freq"])
+            return out
+        values, counts = state["values"], np.asarray(state["counts"], dtype=np.int64)
+        if len(values) != len(counts) or not all(isinstance(v, str) for v in values):
+            raise ValueError("frequency table values and counts do not match")
+        out._exact = dict(zip(values, counts.tolist(), strict=True))
+        return out

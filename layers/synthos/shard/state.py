@@ -1,0 +1,204 @@
+"""The partial state of a shard: what one streaming pass over some rows leaves behind.
+
+``start_state`` + ``feed`` (batch by batch) build it, ``merge`` joins two of them (associative
+and commutative), ``finalize`` turns one into the ``ProfileOutcome`` that
+``synthos.profile.profile_source`` returns, which is itself one shard + ``finalize``.
+``to_bytes``/``from_bytes`` use the envelope of ``synthos.shard.codec``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from synthos.columns import ColumnKind, ColumnSpec
+from synthos.errors import CorruptShardState, IncompatibleShardStates, NoUsableColumns
+from synthos.io.hashing import combine_column_hashes, hash_array
+from synthos.profiling import ColumnAccumulator, make_accumulator
+from synthos.sampling import RowSampler
+from synthos.shard import codec
+from synthos.shard.sample_merge import load_sampler, merge_many, sampler_state
+
+SAMPLE_CELLS = 25_000_000
+STATE_KIND = "synthos.partial_state"
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """The file the rows come from (the same for every shard of it)."""
+
+    path: str
+    format: str
+    size_bytes: int
+    sha256: str
+    columns: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class PartialState:
+    """Per-column accumulators, the row sampler (with the exact row-hash counts), the rows
+    seen and the indexes of the shards folded in."""
+
+    source: SourceInfo
+    specs: list[ColumnSpec]
+    accs: dict[str, ColumnAccumulator]
+    sampler: RowSampler
+    rows: int = 0
+    shards: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_bytes(self) -> bytes:
+        """The state in the versioned binary format of ``synthos.shard.codec``."""
+        return codec.encode({
+            "kind": STATE_KIND,
+            "source": dataclasses.asdict(self.source),
+            "specs": [_spec_json(s) for s in self.specs],
+            "columns": {name: acc.state() for name, acc in self.accs.items()},
+            "sample": sampler_state(self.sampler),
+            "rows": self.rows, "shards": self.shards, "warnings": self.warnings,
+        })
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PartialState:
+        """Read a state; CorruptShardState for anything that is not one."""
+        tree = codec.decode(data)
+        try:
+            return _from_tree(tree)
+        except CorruptShardState:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError,
+                pa.ArrowException) as exc:
+            raise CorruptShardState(f"partial state content is invalid: {exc!r}"[:300]) from exc
+
+
+def _spec_json(s: ColumnSpec) -> dict[str, Any]:
+    return {"name": s.name, "kind": s.kind.value, "arrow_type": s.arrow_type, "dim": s.dim,
+            "reason": s.reason}
+
+
+def _from_tree(tree: Any) -> PartialState:
+    if not isinstance(tree, dict) or tree.get("kind") != STATE_KIND:
+        raise CorruptShardState("bytes hold no partial state")
+    src = tree["source"]
+    source = SourceInfo(str(src["path"]), str(src["format"]), int(src["size_bytes"]),
+                        str(src["sha256"]), int(src["columns"]),
+                        tuple(str(w) for w in src["warnings"]))
+    specs = [ColumnSpec(str(s["name"]), ColumnKind(s["kind"]), str(s["arrow_type"]),
+                        None if s["dim"] is None else int(s["dim"]),
+                        None if s["reason"] is None else str(s["reason"])) for s in tree["specs"]]
+    supported = [s for s in specs if s.kind is not ColumnKind.UNSUPPORTED]
+    columns = tree["columns"]
+    if sorted(columns) != sorted(s.name for s in supported):
+        raise CorruptShardState("partial state columns do not match its column specs")
+    accs = {s.name: type(make_accumulator(s)).load(s, columns[s.name]) for s in supported}
+    return PartialState(source, specs, accs, load_sampler(tree["sample"]), int(tree["rows"]),
+                        [int(i) for i in tree["shards"]], [str(w) for w in tree["warnings"]])
+
+
+def sample_size(sample_rows: int, n_columns: int, warnings: list[str]) -> int:
+    """The sample rows kept for ``n_columns`` supported columns (a memory bound)."""
+    cap = max(1_000, SAMPLE_CELLS // max(1, n_columns))
+    if sample_rows > cap:
+        warnings.append(f"sample limited to {cap} rows for {n_columns} columns (memory bound)")
+        return cap
+    return sample_rows
+
+
+def start_state(source: SourceInfo, specs: Sequence[ColumnSpec], *, sample_rows: int,
+                seed: int, shard_index: int = 0) -> PartialState:
+    """An empty state for the rows of one shard of ``source``."""
+    accs = {s.name: make_accumulator(s) for s in specs if s.kind != ColumnKind.UNSUPPORTED}
+    if not accs:
+        listed = [f"{s.name} ({s.reason})" for s in specs][:5]
+        raise NoUsableColumns("no column can be measured: " + (", ".join(listed) or "none"))
+    warnings = list(source.warnings)
+    sampler = RowSampler(sample_size(sample_rows, len(accs), warnings), seed)
+    return PartialState(source, list(specs), accs, sampler, 0, [shard_index], warnings)
+
+
+def feed(state: PartialState, batch: pa.RecordBatch) -> None:
+    """Fold one record batch (holding every column of ``state.specs``) into the state."""
+    rows, row_hashes = _sample_rows(state.accs, state.specs, batch)
+    state.sampler.update(rows, row_hashes)
+    state.rows += batch.num_rows
+
+
+def _sample_rows(accs: dict[str, ColumnAccumulator], specs: Sequence[ColumnSpec],
+                 batch: pa.RecordBatch) -> tuple[pa.RecordBatch, np.ndarray]:
+    """Update ``accs`` with the batch; (the batch as the sample keeps it, row hashes)."""
+    hashes, arrays = {}, []
+    for name, acc in accs.items():
+        arr, hashes[name] = acc.update(batch.column(name))
+        arrays.append(arr)
+    for spec in specs:
+        if spec.name not in accs:
+            hashes[spec.name] = hash_array(batch.column(spec.name))
+    rows = pa.RecordBatch.from_arrays(arrays, names=list(accs))
+    return rows, combine_column_hashes(hashes, batch.num_rows)
+
+
+def profile_batches(batches: Iterable[pa.RecordBatch], source: SourceInfo,
+                    specs: Sequence[ColumnSpec], *, sample_rows: int = 20_000, seed: int = 0,
+                    shard_index: int = 0,
+                    progress: Callable[[int], None] | None = None) -> PartialState:
+    """The partial state of the rows in ``batches``."""
+    state = start_state(source, specs, sample_rows=sample_rows, seed=seed,
+                        shard_index=shard_index)
+    for batch in batches:
+        feed(state, batch)
+        if progress is not None:
+            progress(state.rows)
+    return state
+
+
+def merge(a: PartialState, b: PartialState) -> PartialState:
+    """The state of the union of the rows of ``a`` and ``b`` (new object; inputs unchanged
+    except for flushing their pending sample candidates)."""
+    return merge_all([a, b])
+
+
+def merge_all(states: Iterable[PartialState]) -> PartialState:
+    """The state of the union of the rows of ``states`` (at least one): the column
+    accumulators fold one by one, the samplers merge in one multi-way pass. The same result
+    as any order or grouping of pairwise merges (associative and commutative)."""
+    parts = list(states)
+    if not parts:
+        raise IncompatibleShardStates("no partial state to merge")
+    first = parts[0]
+    shards = [i for s in parts for i in s.shards]
+    if len(set(shards)) != len(shards):
+        raise IncompatibleShardStates("a shard would be counted twice: "
+                                      f"{sorted(i for i in set(shards) if shards.count(i) > 1)}")
+    if any(s.source != first.source or s.specs != first.specs for s in parts):
+        raise IncompatibleShardStates("partial states come from different files or columns")
+    accs = {}
+    for name, acc in first.accs.items():
+        joined = type(acc).load(acc.spec, acc.state())
+        for other in parts[1:]:
+            joined.merge(other.accs[name])
+        accs[name] = joined
+    warnings = list(dict.fromkeys(w for s in parts for w in s.warnings))
+    sampler = merge_many(*(s.sampler for s in parts)) if len(parts) > 1 else first.sampler
+    return PartialState(first.source, list(first.specs), accs, sampler,
+                        sum(s.rows for s in parts), sorted(shards), warnings)
+
+
+def fill_missing(state: PartialState, batches: Iterable[pa.RecordBatch]) -> int:
+    """Supply the content of sampled rows that no shard kept (see ``RowSampler.merge``) from
+    a pass over (some of) the data; returns how many are still missing."""
+    missing = state.sampler.missing_hashes()
+    for batch in batches:
+        if not len(missing):
+            break
+        probe = start_state(state.source, state.specs, sample_rows=1, seed=0)
+        rows, row_hashes = _sample_rows(probe.accs, state.specs, batch)
+        state.sampler.add_content(pa.Table.from_batches([rows]), row_hashes)
+        missing = state.sampler.missing_hashes()
+    return len(missing)
+
