@@ -1,0 +1,71 @@
+"""The drop folder: ``dropbox/{tenant}/{file}`` becomes a dataset and a validation; the newest
+``dropbox/{tenant}/reference/*`` is its reference; results land in ``dropbox/{tenant}/results/``
+(``{stem}.json`` and ``{stem}.pdf``) once the job completes, never before."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from synthos.aws.keys import ObjectKey, dropbox_results_prefix
+from synthos.aws.settings import Settings
+from synthos.aws.tables import DatasetModel, JobModel
+from synthos.pipeline import storage
+
+
+def _dataset_id(prefix: str, key: str, version: str | None) -> str:
+    return prefix + hashlib.sha256(f"{key}/{version}".encode()).hexdigest()[:24]
+
+
+def _format_of(filename: str) -> str:
+    parts = filename.lower().split(".")
+    return parts[-2] if parts[-1] == "gz" and len(parts) > 2 else parts[-1]
+
+
+def _ensure(tenant: str, dataset_id: str, key: str, role: str, size: int,
+            version: str | None) -> DatasetModel:
+    name = key.rsplit("/", 1)[-1]
+    item = DatasetModel(tenant, dataset_id, name=name, role=role, format=_format_of(name),
+                        size_bytes=size, s3_key=key, source="dropbox", status="ready",
+                        version_id=version)
+    try:
+        item.save(condition=DatasetModel.dataset_id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return DatasetModel.get(tenant, dataset_id)
+    return item
+
+
+def register(settings: Settings, parsed: ObjectKey, key: str, version: str | None,
+             obj: dict[str, Any]) -> tuple[DatasetModel, str | None]:
+    """The dataset of a dropped file (created once per object version) and the id of the
+    reference dataset (the newest file under the tenant's reference folder), if any."""
+    dataset = _ensure(parsed.tenant, _dataset_id("drop", key, version), key, "synthetic",
+                      int(obj.get("size") or 0), version)
+    newest = storage.latest_under(settings, f"dropbox/{parsed.tenant}/reference/")
+    if newest is None:
+        return dataset, None
+    ref_key, etag = str(newest["Key"]), str(newest.get("ETag", "")).strip('"')
+    reference = _ensure(parsed.tenant, _dataset_id("dref", ref_key, etag), ref_key, "reference",
+                        int(newest.get("Size") or 0), None)
+    return dataset, reference.dataset_id
+
+
+def result_keys(tenant: str, object_key: str) -> tuple[str, str]:
+    """Where a dropped file's result JSON and PDF are published."""
+    filename = object_key.rsplit("/", 1)[-1]
+    stem = filename.split(".")[0] or "data"
+    prefix = dropbox_results_prefix(tenant)
+    return f"{prefix}{stem}.json", f"{prefix}{stem}.pdf"
+
+
+def publish(settings: Settings, job: JobModel, result_key: str, report_key: str) -> None:
+    """Copy a completed drop-folder job's result and report next to the dropped file."""
+    if job.trigger != "dropbox" or not job.object_key:
+        return
+    json_key, pdf_key = result_keys(job.tenant_id, job.object_key)
+    storage.copy(settings, result_key, json_key)
+    storage.copy(settings, report_key, pdf_key)

@@ -1,0 +1,1 @@
+"""What the scheduled EventBridge rules run (``infra_cdk.definition.SCHEDULES``)."""

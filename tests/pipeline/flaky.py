@@ -1,0 +1,19 @@
+"""Handlers that misbehave on purpose (registered in the glue by tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synthos.pipeline.errors import TransientError
+
+CALLS: list[str] = []
+
+
+def render_report_flaky_once(event: dict[str, Any], context: Any) -> Any:
+    """RenderReport that hits a transient storage error on its first call."""
+    from functions.render_report import handler
+
+    CALLS.append(event["job_id"])
+    if len(CALLS) == 1:
+        raise TransientError("storage was busy writing the report (SlowDown); will retry")
+    return handler(event, context)
