@@ -1,0 +1,136 @@
+"""Code packaging, stage configuration and the layer builder (no synth needed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "layers"))
+import build_layers  # noqa: E402
+
+sys.path.remove(str(ROOT / "layers"))
+
+BLOCKER = """
+import importlib, importlib.abc, sys
+HEAVY = {"numpy", "scipy", "pyarrow", "reportlab", "PIL", "datasketches", "rich", "chalice"}
+class Heavy(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in HEAVY:
+            raise ImportError("not in the zip functions' layers: " + name)
+sys.meta_path.insert(0, Heavy())
+for module in sys.argv[1:]:
+    importlib.import_module(module)
+"""
+
+
+class FakeNode:
+    def __init__(self, context: dict[str, Any]) -> None:
+        self.context = context
+
+    def try_get_context(self, key: str) -> Any:
+        return self.context.get(key)
+
+
+def test_zip_function_handlers_import_nothing_from_the_numeric_stack() -> None:
+    from infra_cdk.definition import FUNCTIONS
+    from infra_cdk.packaging import ZIP_FUNCTIONS
+
+    # Setup: the handler modules of the zip functions
+    modules = [FUNCTIONS[n].rsplit(".", 1)[0] for n in sorted(ZIP_FUNCTIONS & FUNCTIONS.keys())]
+    env = {**os.environ, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+    # Run: import them with numpy, scipy, pyarrow, reportlab, ... made unimportable
+    out = subprocess.run([sys.executable, "-c", BLOCKER, *modules], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    # Assert
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert len(modules) >= 5
+
+
+def test_stage_config_dev_prod_and_unknown() -> None:
+    from aws_cdk import RemovalPolicy
+    from infra_cdk.config import ConfigError, stage_config
+
+    # Run/Assert: dev is the default; prod retains data; origins are split
+    dev = stage_config(FakeNode({}))  # type: ignore[arg-type]
+    prod = stage_config(FakeNode({"stage": "prod",  # type: ignore[arg-type]
+                                  "synthos:cors_origins": "https://a.example, https://b.example"}))
+    assert (dev.stage, dev.prefix, dev.removal_policy) == ("dev", "synthos-dev",
+                                                           RemovalPolicy.DESTROY)
+    assert prod.removal_policy == RemovalPolicy.RETAIN
+    assert prod.cors_origins == ("https://a.example", "https://b.example")
+    with pytest.raises(ConfigError, match="unknown stage 'qa'"):
+        stage_config(FakeNode({"stage": "qa"}))  # type: ignore[arg-type]
+
+
+def test_missing_built_assets_name_the_build_command(tmp_path: Path) -> None:
+    from infra_cdk.packaging import asset_paths
+
+    node = FakeNode({"synthos:assets": {"base_layer": str(tmp_path / "nope")}})
+    with pytest.raises(FileNotFoundError, match=r"build_layers\.py.*base_layer"):
+        asset_paths(node)  # type: ignore[arg-type]
+
+
+def test_synthos_layer_and_functions_are_copied_without_caches(tmp_path: Path) -> None:
+    # Run
+    layer = build_layers.build_synthos(tmp_path)
+    code = build_layers.build_functions(tmp_path)
+    # Assert: the package under python/, handlers under functions/, no bytecode
+    assert (layer / "python" / "synthos" / "aws" / "settings.py").is_file()
+    assert (code / "functions" / "claim_job.py").is_file()
+    assert not list(tmp_path.rglob("__pycache__"))
+
+
+def test_strip_removes_tests_runtime_provided_and_unused_pyarrow(tmp_path: Path) -> None:
+    # Setup: a fake site-packages
+    files = ["numpy/core.py", "numpy/tests/test_x.py", "numpy/testing/utils.py",
+             "boto3/__init__.py", "boto3-1.0.dist-info/METADATA", "rich/__init__.py",
+             "pyarrow/libarrow.so.2600", "pyarrow/libarrow_flight.so.2600",
+             "pyarrow/_flight.cpython-312-x86_64-linux-gnu.so", "pyarrow/include/arrow.h",
+             "scipy/stats/__init__.py", "scipy/io/__init__.py", "x/stub.pyi"]
+    for rel in files:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x" * 10)
+    # Run
+    build_layers._prune(tmp_path)
+    left = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    # Assert
+    assert left == {"numpy/core.py", "numpy/testing/utils.py", "pyarrow/libarrow.so.2600",
+                    "scipy/stats/__init__.py"}
+    assert build_layers.tree_bytes(tmp_path) == 40
+
+
+def _dockerignore() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    import fnmatch
+
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return any(fnmatch.fnmatch(prefix, pattern) or fnmatch.fnmatch(prefix, pattern.lstrip("*/"))
+               for pattern in patterns for prefix in prefixes)
+
+
+def test_dockerignore_keeps_local_state_out_of_the_image_contexts() -> None:
+    # GIVEN the root .dockerignore (the build context of both images is the repo root)
+    from infra_cdk.packaging import IMAGE_EXCLUDES
+
+    patterns = _dockerignore()
+    # THEN the local state is out, and it agrees with what CDK excludes from the asset
+    for path in (".venv/bin/python", "layers/build/synthos/python/x.py", "cdk.out/a.json",
+                 ".run/state.json", "bench/out/r.json", ".git/HEAD",
+                 "layers/synthos/__pycache__/x.pyc", ".mypy_cache/x", ".pytest_cache/x"):
+        assert _ignored(path, patterns), path
+    assert set(IMAGE_EXCLUDES) <= set(patterns)
+    # and nothing a Dockerfile COPYs is excluded
+    for path in ("pyproject.toml", "README.md", "layers/synthos/engine.py", "functions/claim_job.py",
+                 "app.py", "gpu_batch/entrypoint.py", "layers/numeric/requirements.txt"):
+        assert (ROOT / path).exists() and not _ignored(path, patterns), path
