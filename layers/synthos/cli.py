@@ -6,6 +6,7 @@
     synthos issue-certificate RESULT.json --key PRIVATE.pem --validation-id ID --out CERT.json
                               [--pdf CERT.pdf] [--days N]
     synthos verify-certificate CERT.json --public-key PUBLIC.pem [--dataset FILE]
+    synthos remote validate FILE [--reference FILE] --api-url URL --api-key KEY  (see remote.cli)
 
 Exit codes: 0 a result was produced (or the certificate is valid); 2 bad input or options (one
 line on stderr); 3 the risk level reached ``--fail-on`` (or the certificate is invalid, tampered
@@ -27,6 +28,7 @@ from rich.table import Table
 from synthos import __version__
 from synthos.engine import ValidateOptions, validate
 from synthos.errors import InputError, SynthosError
+from synthos.remote.cli import REMOTE_COMMANDS, add_remote_commands
 from synthos.report import render_report
 from synthos.result import ValidationResult
 from synthos.warranty.cli import WARRANTY_COMMANDS, add_warranty_commands, write_atomically
@@ -70,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--quiet", "-q", action="store_true", help="no summary on stdout")
     v.add_argument("--pdf", dest="pdf_out", help="write the PDF report here")
     add_warranty_commands(sub)
+    add_remote_commands(sub)
     return parser
 
 
@@ -154,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_validate(args)
         if args.command in WARRANTY_COMMANDS:
             return WARRANTY_COMMANDS[args.command](args)
+        if args.command in REMOTE_COMMANDS:
+            return REMOTE_COMMANDS[args.command](args)
     except InputError as exc:
         print(f"synthos: error: {exc.message}", file=sys.stderr)
         return EXIT_INPUT
