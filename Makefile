@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint bench bench-collapse bench-prdc schema run clean
+.PHONY: install test lint bench bench-collapse bench-prdc schema docs run serve demo-cli clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check layers tests bench
+	$(BIN)/ruff check layers tests bench functions infra_cdk gpu_batch app.py
 	$(BIN)/mypy
 
 bench: install
@@ -34,8 +34,22 @@ schema: install
 	$(BIN)/python -c "import json; from synthos.result import ValidationResult as V; \
 	print(json.dumps(V.model_json_schema(), indent=2, sort_keys=True))" > docs/result-schema.json
 
-SAMPLES := layers/synthos/data
+# the generated API reference (docs/openapi.json, docs/api-reference.md) and result schema
+docs: schema
+	$(BIN)/python -m synthos.api.reference_doc docs
+
+# the local stack (docs/local.md): `run` walks a user's journey through the API against a fresh
+# stack and stops it (exit 0 only if every step succeeded); `serve` keeps it up until Ctrl-C.
+# SYNTHOS_PORT (API, default 8000) and SYNTHOS_MOTO_PORT (default: a free port) choose the ports.
 run: install
+	$(BIN)/python -m synthos.local run
+
+serve: install
+	$(BIN)/python -m synthos.local serve
+
+# the engine alone, without the stack: the CLI on the bundled samples
+SAMPLES := layers/synthos/data
+demo-cli: install
 	@mkdir -p .run
 	$(BIN)/synthos validate $(SAMPLES)/breast_cancer_synthetic_healthy.parquet \
 	  --reference $(SAMPLES)/breast_cancer_reference.parquet --json .run/healthy.json
