@@ -15,11 +15,15 @@ rows) into a small effect: evidence is the deviation a 2,000-row comparison woul
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from scipy import special
+from threadpoolctl import threadpool_limits
 
 from synthos.frame import Frame
 from synthos.signals import (
@@ -39,6 +43,8 @@ from synthos.signals.registry import SIGNALS, Key, Measure
 STANDARD_SIZE = 2000
 RATE_FLOOR = float(np.sqrt(0.02 * 0.98 / STANDARD_SIZE))  # binomial sd of a 2% rate at N0
 RATIO_FLOOR = 0.01  # one percent, the smallest effect a non-rate statistic is credited with
+MAX_WORKERS = 8
+R = TypeVar("R")
 
 Family = Callable[[Sequence[Frame], Frame, PairContext], list[Measure]]
 FAMILIES: tuple[Family, ...] = (
@@ -159,6 +165,43 @@ def _stack(measures: list[Measure], keys: list[Key]) -> np.ndarray:
     return np.array([[m.get(k, np.nan) for k in keys] for m in measures], dtype=float)
 
 
+def _workers(replicates: int) -> int:
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return max(1, min(MAX_WORKERS, replicates, len(cpus) if cpus else os.cpu_count() or 1))
+
+
+def map_replicates(job: Callable[[int], R], replicates: int) -> list[R]:
+    """``[job(b) for b in range(replicates)]``, run on one thread per CPU.
+
+    Replicates are independent and each one's result depends only on its own rows, so the
+    answer is the same as a serial loop; numpy releases the GIL in the sorts, reductions and
+    matrix products that dominate a replicate. BLAS is held to one thread meanwhile (the
+    replicates are the parallelism), which also keeps small products from stalling.
+    """
+    workers = _workers(replicates)
+    with threadpool_limits(1, user_api="blas"):
+        if workers <= 1:
+            return [job(b) for b in range(replicates)]
+        with ThreadPoolExecutor(workers, thread_name_prefix="synthos-replicate") as pool:
+            return list(pool.map(job, range(replicates)))
+
+
+@dataclass
+class AnchorCache:
+    """The anchor frames of a plan, built once and kept with what the families memoised on
+    them (sorted columns, category counts, the anchor's own k-NN radii...): re-scoring
+    several datasets against one reference and plan (the recommendations) measures only the
+    candidate side again."""
+
+    frames: dict[int, Frame] = field(default_factory=dict)
+
+    def anchor(self, reference: Frame, plan: Plan, b: int) -> Frame:
+        hit = self.frames.get(b)
+        if hit is None:
+            hit = self.frames[b] = reference.take(plan.anchors[b])
+        return hit
+
+
 def calibrate(
     dataset: Frame,
     reference: Frame,
@@ -166,18 +209,19 @@ def calibrate(
     plan: Plan,
     families: Sequence[Family] = FAMILIES,
     null: list[Measure] | None = None,
+    anchors: AnchorCache | None = None,
 ) -> list[Calibrated]:
     """Measure every family on every replicate and calibrate each key against its null.
 
     ``null`` may carry the real-vs-real measures of an earlier call with the same reference,
-    context and plan (they do not depend on the dataset): see :func:`measure_null`.
+    context and plan (they do not depend on the dataset): see :func:`measure_null`; ``anchors``
+    the anchor frames of that plan (see :class:`AnchorCache`).
     """
-    obs: list[Measure] = []
-    nulls: list[Measure] = []
-    for b, (a_idx, n_idx, s_idx) in enumerate(
-            zip(plan.anchors, plan.nulls, plan.draws, strict=True)):
-        anchor, cand = reference.take(a_idx), dataset.take(s_idx)
-        candidates = [cand] if null is not None else [cand, reference.take(n_idx)]
+    def replicate(b: int) -> tuple[Measure, Measure]:
+        anchor = (anchors.anchor(reference, plan, b) if anchors is not None
+                  else reference.take(plan.anchors[b]))
+        cand = dataset.take(plan.draws[b])
+        candidates = [cand] if null is not None else [cand, reference.take(plan.nulls[b])]
         o: Measure = {}
         r: Measure = {}
         for family in families:
@@ -185,22 +229,26 @@ def calibrate(
             o.update(got[0])
             if null is None:
                 r.update(got[1])
-        obs.append(o)
-        nulls.append(null[b] if null is not None else r)
-    return _calibrated(obs, nulls, plan, ctx)
+        return o, (null[b] if null is not None else r)
+
+    pairs = map_replicates(replicate, len(plan.anchors))
+    return _calibrated([p[0] for p in pairs], [p[1] for p in pairs], plan, ctx)
 
 
 def measure_null(reference: Frame, ctx: PairContext, plan: Plan,
-                 families: Sequence[Family] = FAMILIES) -> list[Measure]:
+                 families: Sequence[Family] = FAMILIES,
+                 anchors: AnchorCache | None = None) -> list[Measure]:
     """The real-vs-real measures of every replicate (reusable across datasets of one size)."""
-    out = []
-    for a_idx, n_idx in zip(plan.anchors, plan.nulls, strict=True):
-        anchor, real = reference.take(a_idx), reference.take(n_idx)
+    def replicate(b: int) -> Measure:
+        anchor = (anchors.anchor(reference, plan, b) if anchors is not None
+                  else reference.take(plan.anchors[b]))
+        real = reference.take(plan.nulls[b])
         r: Measure = {}
         for family in families:
             r.update(family([real], anchor, ctx)[0])
-        out.append(r)
-    return out
+        return r
+
+    return map_replicates(replicate, len(plan.anchors))
 
 
 def _calibrated(obs: list[Measure], null: list[Measure], plan: Plan, ctx: PairContext

@@ -13,10 +13,10 @@ import numpy as np
 
 from synthos.frame import Frame, complete_rows
 from synthos.metrics.ks_complement import ks_complement
-from synthos.metrics.tv_complement import tv_complement
+from synthos.metrics.tv_complement import tv_complement_from_counts
 from synthos.result import ColumnDetail, DirectionDetail
 from synthos.scoring import Evidence, sidak_z
-from synthos.signals import categorical, embedding, tails
+from synthos.signals import categorical, embedding, spread, tails
 from synthos.signals.context import PairContext
 from synthos.signals.registry import SIGNALS
 
@@ -72,25 +72,37 @@ def _finite(v: np.ndarray) -> np.ndarray:
 
 
 def _numeric(name: str, x: np.ndarray, a: np.ndarray, ev: dict[str, float]) -> ColumnDetail:
-    x, a = _finite(x), _finite(a)
+    x, a = np.sort(_finite(x)), np.sort(_finite(a))
     d = ColumnDetail(name=name, kind="numeric", findings=_findings(ev),
                      evidence=max((v for k, v in ev.items() if k != "__shift"), default=0.0))
     if x.size < 2 or a.size < 2:
         return d
     va = float(np.var(a))
-    iqr = lambda v: float(np.subtract(*np.percentile(v, [75, 25])))  # noqa: E731
+    # quantiles of the sorted values (numpy's linear interpolation): q25, median, q75
+    (x25, a25), (x50, a50), (x75, a75) = spread.sorted_quantile(
+        _two_columns(x, a), [0.25, 0.5, 0.75])
+    iqr_x, iqr_a = float(x75 - x25), float(a75 - a25)
     alpha = tails.tail_level(a.size)
-    xc, ac = x - np.median(x), a - np.median(a)
-    q_lo, q_hi = np.quantile(ac, [alpha, 1 - alpha])
+    q_lo, q_hi = spread.sorted_quantile((a - a50)[:, None], [alpha, 1 - alpha])[:, 0]
+    xc = x - x50  # still sorted: tail counts by bisection
+    below = np.searchsorted(xc, q_lo, side="left")
+    above = xc.size - np.searchsorted(xc, q_hi, side="right")
     return d.model_copy(update={
         "variance_ratio": float(np.var(x) / va) if va > 0 else None,
-        "iqr_ratio": float(iqr(x) / iqr(a)) if iqr(a) > 0 else None,
+        "iqr_ratio": iqr_x / iqr_a if iqr_a > 0 else None,
         "tail_level": alpha,
-        "lower_tail_occupancy": float(np.mean(xc < q_lo)),
-        "upper_tail_occupancy": float(np.mean(xc > q_hi)),
-        "median_shift": float(np.median(x) - np.median(a)),
+        "lower_tail_occupancy": float(below / xc.size),
+        "upper_tail_occupancy": float(above / xc.size),
+        "median_shift": float(x50 - a50),
         "ks_complement": ks_complement(a, x),
     })
+
+
+def _two_columns(x: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Sorted x and a side by side, the shorter one padded with trailing NaN."""
+    out = np.full((max(x.size, a.size), 2), np.nan)
+    out[: x.size, 0], out[: a.size, 1] = x, a
+    return out
 
 
 def _categorical(name: str, j: int, s: Frame, r: Frame, ev: dict[str, float]) -> ColumnDetail:
@@ -100,7 +112,6 @@ def _categorical(name: str, j: int, s: Frame, r: Frame, ev: dict[str, float]) ->
     lost = np.flatnonzero((cr > 0) & (cs == 0))
     lost = lost[np.argsort(-cr[lost], kind="stable")][:MAX_LISTED]
     h_r = categorical.entropy(cr)
-    labels = lambda f, j=j: [None if c < 0 else vocab[c] for c in f.categorical[:, j]]  # noqa: E731
     return ColumnDetail(
         name=name, kind="categorical", findings=_findings(ev),
         evidence=max((v for k, v in ev.items() if k != "__shift"), default=0.0),
@@ -108,8 +119,7 @@ def _categorical(name: str, j: int, s: Frame, r: Frame, ev: dict[str, float]) ->
         category_coverage=float(np.mean(cs[cr > 0] > 0)) if np.any(cr) else None,
         entropy_ratio=categorical.entropy(cs) / h_r if h_r > 0 else None,
         categories_lost=[str(vocab[i]) for i in lost],
-        tv_complement=tv_complement(np.asarray(labels(r), dtype=object),
-                                    np.asarray(labels(s), dtype=object)),
+        tv_complement=tv_complement_from_counts(cr, cs),  # codes index one shared vocabulary
     )
 
 

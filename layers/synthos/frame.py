@@ -13,7 +13,9 @@ Frames are built in pairs by :func:`build_pair` so that both sides share columns
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +24,7 @@ import pyarrow.compute as pc
 from synthos.columns import ColumnKind, ColumnSpec
 from synthos.io.hashing import hash_rows
 
+T = TypeVar("T")
 NUMERIC_KINDS = (ColumnKind.NUMERIC, ColumnKind.DATETIME)
 CATEGORICAL_KINDS = (ColumnKind.CATEGORICAL, ColumnKind.BOOLEAN)
 
@@ -35,9 +38,15 @@ class Frame:
     vocabularies: tuple[tuple[str, ...], ...]
     embeddings: dict[str, np.ndarray] = field(default_factory=dict)
     row_hash: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
-    # derived arrays memoised by the signals of one replicate (e.g. sorted numeric columns)
-    cache: dict[object, np.ndarray] = field(default_factory=dict, init=False, compare=False,
-                                            repr=False)
+    # what the signals derive from this frame (sorted columns, counts, k-NN radii...), memoised:
+    # an anchor serves both candidates of a replicate and, in the recommendations, every re-score
+    cache: dict[object, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def memo(self, key: object, compute: Callable[[], T]) -> T:
+        """``compute()``, once per ``key`` for this frame (frames are never mutated)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return cast(T, self.cache[key])
 
     @property
     def n(self) -> int:
@@ -75,11 +84,18 @@ def _numeric_column(col: pa.ChunkedArray, kind: ColumnKind) -> np.ndarray:
     return np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def _text_values(col: pa.ChunkedArray, kind: ColumnKind) -> np.ndarray:
+def _text_values(col: pa.ChunkedArray, kind: ColumnKind) -> pa.ChunkedArray:
+    """The column as strings (booleans as "false"/"true"), nulls kept."""
     is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
     if kind is ColumnKind.BOOLEAN or not is_text:
         col = pc.cast(col, pa.string())
-    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
+    return col
+
+
+def _codes(text: pa.ChunkedArray, vocabulary: pa.Array) -> np.ndarray:
+    """(n,) int64 position of each value in ``vocabulary``, -1 where missing."""
+    idx = pc.fill_null(pc.index_in(text, value_set=vocabulary), -1)
+    return np.asarray(idx.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _embedding_matrix(col: pa.ChunkedArray, dim: int) -> np.ndarray:
@@ -112,12 +128,12 @@ def build_pair(
     tables = [t for t in (dataset, reference) if t is not None]
 
     vocabularies: list[tuple[str, ...]] = []
-    texts: list[list[np.ndarray]] = []
+    texts: list[list[pa.ChunkedArray]] = []
     for s in cat:
         per_side = [_text_values(t.column(s.name), s.kind) for t in tables]
         values: set[str] = set()
         for arr in per_side:
-            values.update(v for v in arr if v is not None)
+            values.update(v for v in pc.unique(arr).to_pylist() if v is not None)
         vocabularies.append(tuple(sorted(values)))
         texts.append(per_side)
 
@@ -131,8 +147,7 @@ def build_pair(
         )
         codes = np.full((t.num_rows, len(cat)), -1, dtype=np.int64)
         for j, vocab in enumerate(vocabularies):
-            index = {v: i for i, v in enumerate(vocab)}
-            codes[:, j] = [(-1 if v is None else index[v]) for v in texts[j][side]]
+            codes[:, j] = _codes(texts[j][side], pa.array(vocab, type=pa.string()))
         embeddings = {}
         for s in emb:
             col = t.column(s.name)

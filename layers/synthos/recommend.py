@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from synthos.calibration import AnchorCache, make_plan, measure_null
 from synthos.calibration import calibrate as run_calibration
-from synthos.calibration import make_plan, measure_null
 from synthos.frame import Frame, complete_rows
 from synthos.io.hashing import mix64
 from synthos.knn import knn
@@ -33,22 +33,26 @@ LOW = 25.0
 @dataclass
 class Scorer:
     """Re-scores candidate datasets against one reference; the real-vs-real side of the
-    calibration depends only on the candidate size, so it is measured once per size."""
+    calibration depends only on the candidate size, so it is measured once per size, and so
+    are the anchors with what the signal families derive from them."""
 
     reference: Frame
     ctx: PairContext
     replicates: int
     seed: int
     _nulls: dict[int, list[Measure]] = field(default_factory=dict)
+    _anchors: dict[int, AnchorCache] = field(default_factory=dict)
 
     def risk(self, dataset: Frame) -> float:
         if dataset.n < 2:
             return 100.0
         plan = make_plan(dataset.n, self.reference.n, self.replicates, self.seed)
         size = plan.candidate_size
+        anchors = self._anchors.setdefault(size, AnchorCache())
         if size not in self._nulls:
-            self._nulls[size] = measure_null(self.reference, self.ctx, plan)
-        cals = run_calibration(dataset, self.reference, self.ctx, plan, null=self._nulls[size])
+            self._nulls[size] = measure_null(self.reference, self.ctx, plan, anchors=anchors)
+        cals = run_calibration(dataset, self.reference, self.ctx, plan, null=self._nulls[size],
+                               anchors=anchors)
         return score(cals).risk
 
 

@@ -40,7 +40,7 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
     cols = list(ctx.numeric_cols)
     if len(cols) < 2:
         return out
-    ref = logdets(anchor.numeric[:, cols])
+    ref = anchor.memo(("logdets", tuple(cols)), lambda: logdets(anchor.numeric[:, cols]))
     if ref is None:
         return out
     for m, cand in zip(out, candidates, strict=True):

@@ -21,7 +21,8 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
     if cols and anchor.n:
         names = [anchor.numeric_names[j] for j in cols]
         with np.errstate(all="ignore"):
-            med_a = sorted_quantile(sorted_finite(anchor, cols), [0.5])[0]
+            med_a = anchor.memo(("median", tuple(cols)),
+                                lambda: sorted_quantile(sorted_finite(anchor, cols), [0.5])[0])
             for m, cand in zip(out, candidates, strict=True):
                 if cand.n == 0:
                     continue

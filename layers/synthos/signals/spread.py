@@ -24,18 +24,18 @@ _FLOOR = 1e-12
 
 def finite_block(frame: Frame, cols: Sequence[int]) -> np.ndarray:
     """Columns ``cols`` of the numeric block with every non-finite value as NaN."""
-    x = frame.numeric[:, list(cols)]
-    return np.where(np.isfinite(x), x, np.nan)
+    x = frame.numeric[:, list(cols)]  # a copy: fancy indexing
+    inf = np.isinf(x)
+    if inf.any():
+        x[inf] = np.nan
+    return x
 
 
 def sorted_finite(frame: Frame, cols: Sequence[int]) -> np.ndarray:
     """Columns ``cols`` sorted ascending with non-finite values as trailing NaN (memoised on
     the frame: spread, tails and location all read their quantiles from it)."""
-    key = ("sorted_finite", tuple(cols))
-    hit = frame.cache.get(key)
-    if hit is None:
-        hit = frame.cache[key] = np.sort(finite_block(frame, cols), axis=0)
-    return hit
+    return frame.memo(("sorted_finite", tuple(cols)),
+                      lambda: np.sort(finite_block(frame, cols), axis=0))
 
 
 def sorted_quantile(s: np.ndarray, qs: Sequence[float]) -> np.ndarray:
@@ -75,6 +75,16 @@ def _iqr(s: np.ndarray) -> np.ndarray:
     return q75 - q25
 
 
+def _anchor_side(anchor: Frame, cols: list[int]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(usable, variance, IQR, distinct values) per column of the anchor."""
+    a = sorted_finite(anchor, cols)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: NaN is the answer
+        return (np.count_nonzero(np.isfinite(a), axis=0) >= 2, np.nanvar(a, axis=0), _iqr(a),
+                distinct_sorted(a))
+
+
 def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> list[Measure]:
     out: list[Measure] = [{} for _ in candidates]
     cols = list(ctx.numeric_cols)
@@ -82,11 +92,10 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
         return out
     names = [anchor.numeric_names[j] for j in cols]
     continuous = np.isin(cols, ctx.continuous_cols)
-    a = sorted_finite(anchor, cols)
-    ok_a = np.count_nonzero(np.isfinite(a), axis=0) >= 2
+    ok_a, var_a, iqr_a, distinct_a = anchor.memo(("spread", tuple(cols)),
+                                                 lambda: _anchor_side(anchor, cols))
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: NaN is the answer
-        var_a, iqr_a, distinct_a = np.nanvar(a, axis=0), _iqr(a), distinct_sorted(a)
         for m, cand in zip(out, candidates, strict=True):
             if cand.n < 2:
                 continue

@@ -10,6 +10,7 @@ Vectorised over columns.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 
@@ -33,15 +34,23 @@ def occupancy(x: np.ndarray, q: np.ndarray, lower: bool) -> np.ndarray:
     return hits / np.maximum(n, 1)
 
 
+def _anchor_tails(anchor: Frame, cols: list[int], alpha: float
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(usable, lower and upper tail quantiles, the anchor's own occupancy of each) per column,
+    after centring the anchor on its median."""
+    a_sorted = sorted_finite(anchor, cols)
+    a = a_sorted - sorted_quantile(a_sorted, [0.5])[0]  # still sorted, centred on its median
+    ok_a = np.count_nonzero(np.isfinite(a), axis=0) >= 10
+    q_lo, q_hi = sorted_quantile(a, [alpha, 1 - alpha])
+    return ok_a, q_lo, q_hi, occupancy(a, q_lo, True), occupancy(a, q_hi, False)
+
+
 def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> list[Measure]:
     out: list[Measure] = [{} for _ in candidates]
     cols = list(ctx.continuous_cols)
     if not cols:
         return out
     names = [anchor.numeric_names[j] for j in cols]
-    a_sorted = sorted_finite(anchor, cols)
-    a = a_sorted - sorted_quantile(a_sorted, [0.5])[0]  # still sorted, centred on its median
-    ok_a = np.count_nonzero(np.isfinite(a), axis=0) >= 10
     for m, cand in zip(out, candidates, strict=True):
         x = sorted_finite(cand, cols)
         if x.shape[0] < 10:
@@ -49,10 +58,12 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
         x = x - sorted_quantile(x, [0.5])[0]
         alpha = tail_level(x.shape[0])
         smooth = 0.5 / x.shape[0]
-        q_lo, q_hi = sorted_quantile(a, [alpha, 1 - alpha])
+        ok_a, q_lo, q_hi, occ_lo, occ_hi = anchor.memo(
+            ("tails", tuple(cols), alpha), partial(_anchor_tails, anchor, cols, alpha))
         ok = ok_a & (np.count_nonzero(np.isfinite(x), axis=0) >= 10)
-        for key, lower, q in (("lower_tail", True, q_lo), ("upper_tail", False, q_hi)):
-            ratio = np.log((occupancy(x, q, lower) + smooth) / (occupancy(a, q, lower) + smooth))
+        for key, lower, q, occ_a in (("lower_tail", True, q_lo, occ_lo),
+                                     ("upper_tail", False, q_hi, occ_hi)):
+            ratio = np.log((occupancy(x, q, lower) + smooth) / (occ_a + smooth))
             for i in np.flatnonzero(ok):
                 m[(key, names[i])] = float(ratio[i])
     return out
