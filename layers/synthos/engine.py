@@ -22,6 +22,7 @@ from synthos.details import column_details
 from synthos.errors import InvalidOption, NoUsableColumns, SchemaMismatch
 from synthos.frame import CATEGORICAL_KINDS, NUMERIC_KINDS, build_pair
 from synthos.io.readers import open_table
+from synthos.knn import BACKENDS
 from synthos.profile import ProfileOutcome, profile_source
 from synthos.recommend import recommend
 from synthos.reference_free import reference_free_result
@@ -63,8 +64,9 @@ class ValidateOptions:
             raise InvalidOption("replicates must be between 4 and 1000")
         if self.knn_k < 1 or self.knn_rows < 10 * self.knn_k:
             raise InvalidOption("knn_k must be >= 1 and knn_rows >= 10 * knn_k")
-        if self.backend != "numpy":
-            raise InvalidOption(f"unknown backend {self.backend!r}; available: numpy")
+        if self.backend not in BACKENDS:
+            raise InvalidOption(f"unknown backend {self.backend!r}; available: "
+                                f"{', '.join(sorted(BACKENDS))}")
 
 
 def _profile(path: str | Path, opts: ValidateOptions, role: str, progress: Progress | None
@@ -187,6 +189,14 @@ def validate(dataset: str | Path, reference: str | Path | None = None,
             ds_job = pool.submit(_profile, dataset, opts, "dataset", progress)
             ref_job = pool.submit(_profile, reference, opts, "reference", progress)
             ds, ref = ds_job.result(), ref_job.result()
+    return result_from_outcomes(ds, ref, opts, started)
+
+
+def result_from_outcomes(ds: ProfileOutcome, ref: ProfileOutcome | None, opts: ValidateOptions,
+                         started: float) -> ValidationResult:
+    """The ValidationResult of two profiled files (``ref`` None: reference-free), whether they
+    were profiled in one pass (``validate``) or as merged shards (``synthos.shard.finalize``);
+    ``started``: the ``time.perf_counter()`` of the start, for the engine's seconds."""
     engine_info = lambda: EngineInfo(  # noqa: E731
         version=__version__, backend=opts.backend, seconds=time.perf_counter() - started,
         seed=opts.seed, sample_rows=opts.sample_rows, replicates=opts.replicates,

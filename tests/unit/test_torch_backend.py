@@ -112,3 +112,33 @@ def test_backend_is_chosen_by_argument_and_checked() -> None:
     x = _points(40, 3, 5)
     with pytest.raises(InvalidOption):
         count_within_radius(x, x, np.ones(40), backend=TorchBackend("cpu", torch.float32))
+
+
+def test_validate_on_the_torch_backend_gives_the_numpy_result() -> None:
+    # GIVEN the bundled collapsed sample and its real reference
+    from pathlib import Path
+
+    import synthos
+    from synthos.engine import ValidateOptions, validate
+
+    data = Path(synthos.__file__).parent / "data"
+    syn, ref = (data / "breast_cancer_synthetic_collapsed.parquet",
+                data / "breast_cancer_reference.parquet")
+    # WHEN the whole validation runs once per backend (the backend is an option, not a global)
+    results = {name: validate(syn, ref, ValidateOptions(backend=name, replicates=8))
+               for name in ("numpy", "torch")}
+    # THEN the scores and every signal agree, and the result names the backend it ran on
+    a, b = results["numpy"], results["torch"]
+    assert b.engine.backend == "torch"
+    np.testing.assert_allclose(b.collapse_risk, a.collapse_risk, atol=1e-6)
+    np.testing.assert_allclose(b.drift_score, a.drift_score, atol=1e-6)
+    assert [(s.signal, s.scope) for s in a.signals] == [(s.signal, s.scope) for s in b.signals]
+    np.testing.assert_allclose([s.observed for s in b.signals],
+                               [s.observed for s in a.signals], rtol=1e-6, atol=1e-9)
+
+
+def test_validate_refuses_an_unknown_backend() -> None:
+    from synthos.engine import ValidateOptions
+
+    with pytest.raises(InvalidOption, match="available: numpy, torch"):
+        ValidateOptions(backend="cuda-magic").check()
