@@ -2,8 +2,10 @@
 ``synthos.api.routes`` and are all served under ``/v1``; this module only wires the edge:
 
 * every view is guarded: a Synthos error becomes ``{"error": {"code", "message", "details"}}``
-  with its status (:func:`synthos.api.errors.status_for`); anything unexpected is logged with
-  its stack trace and answers 500 with a request id only;
+  with its status (:func:`synthos.api.errors.status_for`), an ApiError of status >= 500 raised
+  on purpose (503 ``workflow_unavailable``) included, with the request id in its details;
+  anything unexpected (and a library error of no 4xx meaning) is logged with its stack trace
+  and answers a bare 500 with a request id only;
 * one HTTP middleware adds the security headers, the request id and CORS (configured origins
   only), answers CORS preflights, logs one structured line per request and emits the EMF
   metrics (Requests, ClientErrors, Errors, Latency).
@@ -22,7 +24,7 @@ from typing import Any
 from chalice import Chalice, Response
 
 from synthos.api.context import current_settings, logger, metrics
-from synthos.api.errors import error_body, status_for
+from synthos.api.errors import ApiError, error_body, status_for
 from synthos.api.http import json_response
 from synthos.api.routes import BLUEPRINTS
 from synthos.errors import SynthosError
@@ -51,13 +53,19 @@ def request_id() -> str:
 
 
 def error_response(exc: SynthosError) -> Response:
-    """The one rendering of an error; 5xx show nothing but the request id."""
+    """The one rendering of an error. An ApiError answers its own status, code and safe
+    message, even a 5xx raised on purpose (503 ``workflow_unavailable``; those also carry the
+    request id); any other 5xx (a library fault) shows nothing but the request id."""
     status = status_for(exc)
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, ApiError):
         logger.exception("server error", extra={"error_code": exc.code})
         return _internal_error()
+    details = dict(exc.details)
+    if status >= 500:
+        logger.exception("service unavailable", extra={"error_code": exc.code})
+        details["request_id"] = request_id()
     headers = getattr(exc, "headers", None) or {}
-    return json_response(error_body(exc.code, exc.message, dict(exc.details)), status, headers)
+    return json_response(error_body(exc.code, exc.message, details), status, headers)
 
 
 def _internal_error() -> Response:

@@ -1,11 +1,40 @@
 """Fixtures shared by the integration suites (API, pipeline, local stack): a fresh moto world
-with every table and the data bucket, and settings pointing at it."""
+with every table and the data bucket, settings pointing at it, one botocore session shared by
+every pynamodb connection, and the CDK template synthesized once per session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+
+@pytest.fixture(scope="session")
+def _shared_botocore_session() -> Any:
+    import botocore.session
+    import moto  # noqa: F401  (moto's request hook must exist before the session is built)
+
+    return botocore.session.get_session()
+
+
+@pytest.fixture(autouse=True)
+def fast_pynamodb_clients(monkeypatch: pytest.MonkeyPatch, _shared_botocore_session: Any) -> None:
+    """pynamodb builds a fresh botocore session (re-reading the service models, ~0.3 s) for each
+    model connection; in tests every connection shares one session instead (about 40% less
+    CPU in the moto suites)."""
+    import pynamodb.connection.base as base
+
+    monkeypatch.setattr(base, "get_session", lambda: _shared_botocore_session)
+
+
+@pytest.fixture(scope="session")
+def synthesized_stack() -> tuple[dict[str, Any], Any]:
+    """(template dict, stack) of stage ``dev``: synthesized once per process and shared by the
+    infra assertions and the pipeline suite (jsii start and synth take ~20 s)."""
+    from infra_cdk.template import synthesized
+
+    return synthesized()
 
 
 @pytest.fixture

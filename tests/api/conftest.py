@@ -72,23 +72,6 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "_dummy", None)
 
 
-@pytest.fixture(scope="session")
-def _shared_botocore_session() -> Any:
-    import botocore.session
-    import moto  # noqa: F401  (moto's request hook must exist before the session is built)
-
-    return botocore.session.get_session()
-
-
-@pytest.fixture(autouse=True)
-def fast_pynamodb_clients(monkeypatch: pytest.MonkeyPatch, _shared_botocore_session: Any) -> None:
-    """pynamodb builds a fresh botocore session (re-reading the service models, ~0.3 s) for each
-    model connection; in tests every connection shares one session instead."""
-    import pynamodb.connection.base as base
-
-    monkeypatch.setattr(base, "get_session", lambda: _shared_botocore_session)
-
-
 @pytest.fixture
 def api_settings_env(aws: Any, monkeypatch: pytest.MonkeyPatch,
                      cheap_hashing: None) -> Iterator[Any]:

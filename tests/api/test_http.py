@@ -148,6 +148,31 @@ def test_library_errors_map_through_status_for(api_client, register_user, monkey
         assert b"nan in signal" not in response.body
 
 
+def test_a_deliberate_5xx_api_error_answers_its_own_status(api_client, register_user,
+                                                          monkeypatch):
+    # GIVEN a view raising an ApiError of status 503 on purpose (a dependency is down)
+    from synthos.api.errors import ApiError
+
+    class Unavailable(ApiError):
+        status, code = 503, "workflow_unavailable"
+
+    user = register_user(api_client)
+
+    def down(tenant_id):  # type: ignore[no-untyped-def]
+        raise Unavailable("try again later", details={"validation_id": "val_x"},
+                          headers={"Retry-After": "30"})
+
+    monkeypatch.setattr(quotas, "usage", down)
+    # WHEN it is called
+    response = api_client.http.get("/v1/auth/me", headers=user.headers)
+    # THEN the client gets that status, code, message, details and headers, plus the request id
+    assert response.status_code == 503
+    assert body_of(response)["error"] == {
+        "code": "workflow_unavailable", "message": "try again later",
+        "details": {"validation_id": "val_x", "request_id": response.headers["X-Request-Id"]}}
+    assert response.headers["Retry-After"] == "30"
+
+
 def test_chalices_own_refusals_share_the_error_shape(api_client):
     # GIVEN requests refused by Chalice itself, before any view runs
     wrong_method = api_client.http.delete("/v1/health")

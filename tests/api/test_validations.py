@@ -107,12 +107,16 @@ def test_workflow_failure_marks_the_job_failed(api_client, register_user, pipeli
     sfn.delete_state_machine(stateMachineArn=MACHINE_ARN)
     # WHEN a validation is requested
     response = start_validation(api_client, alice, dataset_id)
-    # THEN a server error (5xx, no internals shown), the job recorded failed with the reason,
-    # and the quota unit given back
-    assert response.status_code >= 500, response.body
+    # THEN 503 with its own code and safe message (no internals shown), the job recorded
+    # failed with the reason, and the quota unit given back
+    assert response.status_code == 503, response.body
     assert "Traceback" not in response.body.decode()
+    error = body(response)["error"]
+    assert error["code"] == "workflow_unavailable" and "try again later" in error["message"]
+    assert error["details"]["request_id"] == response.headers["X-Request-Id"]
     items = body(api_client.http.get("/v1/validations", headers=alice.headers))["items"]
     assert len(items) == 1
+    assert error["details"]["validation_id"] == items[0]["validation_id"]
     assert items[0]["status"] == "failed" and "could not be started" in items[0]["reason"]
     from synthos.api import quotas
     assert quotas.usage(alice.tenant_id)["validations"]["used"] == 0

@@ -256,3 +256,74 @@ def test_the_private_key_never_reaches_logs_or_answers(api_client, register_user
                     if line and not line.startswith("-----")]
     seen = capsys.readouterr().out + caplog.text + response.body.decode()
     assert secret_lines and not any(line in seen for line in secret_lines)
+
+
+def _principal(user):  # type: ignore[no-untyped-def]
+    from synthos.api.principal import Principal
+
+    return Principal(tenant_id=user.tenant_id, user_id=user.user_id,
+                     scopes=frozenset({"write"}), kind="user", credential_id="test")
+
+
+@pytest.mark.parametrize("step", ["read_result", "issue_certificate"])
+def test_two_simultaneous_issues_give_one_warranty(api_client, register_user, pipeline,
+                                                   low_result, monkeypatch, step) -> None:
+    # GIVEN a completed validation, and a second request for its warranty running to its end
+    # in the middle of the first one: before the first reserves the validation (read_result;
+    # both read "no warranty yet", so the conditional write decides) or after (issue_certificate)
+    from synthos.api import validations
+    from synthos.api.errors import Conflict
+
+    alice = register_user(api_client)
+    job_id = completed_validation(api_client, alice, pipeline, low_result)
+    owner = validations if step == "read_result" else warranties
+    original = getattr(owner, step)
+    outcomes: list[object] = []
+
+    def interleaved(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not outcomes:
+            outcomes.append(None)  # the nested call must not nest again
+            try:
+                outcomes.append(warranties.issue(pipeline.settings, _principal(alice), job_id))
+            except Conflict as exc:
+                outcomes.append(exc)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, step, interleaved)
+    # WHEN the first request goes on
+    try:
+        outcomes.append(warranties.issue(pipeline.settings, _principal(alice), job_id))
+    except Conflict as exc:
+        outcomes.append(exc)
+    # THEN exactly one of the two got a warranty, the other 409, and one warranty is stored
+    second, first = outcomes[1], outcomes[2]
+    winners = [o for o in (first, second) if not isinstance(o, Conflict)]
+    assert len(winners) == 1, outcomes
+    stored = list(WarrantyModel.query(alice.tenant_id))
+    assert [w.warranty_id for w in stored] == [winners[0].warranty_id]  # type: ignore[attr-defined]
+    assert isinstance(first if step == "read_result" else second, Conflict)
+
+
+def test_a_failed_issue_frees_the_validation_and_an_expired_warranty_can_be_renewed(
+        api_client, register_user, pipeline, low_result, monkeypatch) -> None:
+    # GIVEN a completed validation whose first issue fails while storing the certificate
+    alice = register_user(api_client)
+    job_id = completed_validation(api_client, alice, pipeline, low_result)
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("S3 is down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(warranties, "_store", broken)
+        with pytest.raises(RuntimeError):
+            warranties.issue(pipeline.settings, _principal(alice), job_id)
+    # WHEN it is retried: it succeeds (the failed reservation was given back)
+    first = issue(api_client, alice, job_id)
+    assert first.status_code == 201, first.body
+    assert issue(api_client, alice, job_id).status_code == 409
+    # AND once that warranty expired, a new one may be issued for the same validation
+    issued_at = datetime.fromisoformat(body(first)["issued_at"]).astimezone(UTC)
+    assert warranties.expire_due(pipeline.settings, issued_at + timedelta(days=91)) == 1
+    renewed = issue(api_client, alice, job_id)
+    assert renewed.status_code == 201, renewed.body
+    assert body(renewed)["warranty_id"] != body(first)["warranty_id"]

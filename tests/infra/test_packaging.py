@@ -131,6 +131,7 @@ def test_dockerignore_keeps_local_state_out_of_the_image_contexts() -> None:
         assert _ignored(path, patterns), path
     assert set(IMAGE_EXCLUDES) <= set(patterns)
     # and nothing a Dockerfile COPYs is excluded
-    for path in ("pyproject.toml", "README.md", "layers/synthos/engine.py", "functions/claim_job.py",
-                 "app.py", "gpu_batch/entrypoint.py", "layers/numeric/requirements.txt"):
+    for path in ("pyproject.toml", "README.md", "layers/synthos/engine.py",
+                 "functions/claim_job.py", "app.py", "gpu_batch/entrypoint.py",
+                 "layers/numeric/requirements.txt"):
         assert (ROOT / path).exists() and not _ignored(path, patterns), path

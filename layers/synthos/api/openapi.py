@@ -48,11 +48,17 @@ class RouteDoc:
     paginated: bool = False      # the answer is {"items": [response...], "next_token"}
     tags: tuple[str, ...] = ()
     description: str = ""
+    errors: tuple[int, ...] = ()  # statuses beyond the common ones (402, 409, 503, ...)
 
 
 def document(summary: str, **kwargs: Any) -> Callable[[F], F]:
-    """Attach a :class:`RouteDoc` to a view (put it *under* ``@bp.route``)."""
+    """Attach a :class:`RouteDoc` to a view (put it *under* ``@bp.route``). ``errors``: the
+    statuses the view raises beyond the common ones (every authenticated route documents
+    400, 401, 403, 404 (with a path id), 429 and 500; a public one 400, 429 and 500)."""
     doc = RouteDoc(summary=summary, **kwargs)
+    unknown = [code for code in doc.errors if str(code) not in _ERRORS]
+    if unknown:
+        raise ValueError(f"no error response for {unknown}; add it to openapi._ERRORS")
 
     def attach(view: F) -> F:
         setattr(view, _ATTR, doc)
@@ -80,8 +86,13 @@ ERROR_SCHEMA: dict[str, Any] = {
                        "details": {"type": "object"}}}},
 }
 _ERRORS = {"400": "Invalid request", "401": "Missing or invalid credentials",
+           "402": "The plan's monthly quota is used up",
            "403": "The credential lacks the scope", "404": "Not found (or another tenant's)",
-           "429": "Rate limited (see Retry-After)", "500": "Internal error (request id only)"}
+           "409": "The resource's state forbids the action",
+           "429": "Rate limited (see Retry-After)", "500": "Internal error (request id only)",
+           "503": "A dependency is unavailable; try again later (safe message, request id)"}
+_AUTHENTICATED = ("400", "401", "403", "404", "429", "500")  # every route with a scope
+_PUBLIC = ("400", "429", "500")
 
 
 class _Schemas:
@@ -140,10 +151,11 @@ def _operation(method: str, path: str, view: Callable[..., Any], schemas: _Schem
     if doc.request is not None:
         op["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": schemas.ref(doc.request, "validation")}}}
-    codes = ["400", "429", "500"] if doc.scope is None else list(_ERRORS)
+    codes = set(_PUBLIC if doc.scope is None else _AUTHENTICATED)
     if "{" not in path and doc.scope is not None:
         codes.remove("404")
-    for code in codes:
+    codes |= {str(code) for code in doc.errors}
+    for code in sorted(codes):
         op["responses"][code] = {"$ref": f"#/components/responses/E{code}"}
     op["security"] = [] if doc.scope is None else [{"bearer": []}, {"apiKey": []}]
     if doc.scope is not None:

@@ -3,13 +3,20 @@ verify one publicly, and expire those past their date (the pipeline's expiry sch
 
 The certificate is built and signed by :mod:`synthos.warranty` (Ed25519); it is stored as issued
 in the warranties table and as ``cert.json`` + PDF in S3 (``keys.warranty_key``).
+
+One active warranty per validation: before signing, the validation's record is pointed at the
+new warranty id with a conditional write (no pointer yet, or still the pointer read, which
+names a warranty that is no longer active). Of two racing requests exactly one wins; the other
+gets 409. A pointer to a warranty not yet stored means "being issued" for
+:data:`RESERVATION_TTL` (the id carries its creation time), after which it may be replaced; a
+failed issue gives its reservation back.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +29,7 @@ from synthos.api.principal import Principal
 from synthos.aws import keys, results
 from synthos.aws.settings import Settings
 from synthos.aws.signing_key import public_key, signing_key
-from synthos.aws.tables import WarrantyModel
+from synthos.aws.tables import JobModel, WarrantyModel
 from synthos.warranty import (
     SignedCertificate,
     issue_certificate,
@@ -31,6 +38,7 @@ from synthos.warranty import (
 )
 
 ACTIVE, EXPIRED = "active", "expired"
+RESERVATION_TTL = timedelta(minutes=5)  # an issue takes seconds; a crashed one frees after this
 
 
 def warranty_out(settings: Settings, item: WarrantyModel, *, with_pdf: bool = False
@@ -77,10 +85,59 @@ def issue(settings: Settings, principal: Principal, validation_id: str,
     dataset = datasets.load(tenant, job.dataset_id)
     if dataset.sha256 and dataset.sha256 != result.dataset.sha256:
         raise Conflict("the dataset changed since it was validated; validate it again")
-    signed = issue_certificate(result, signing_key(settings), validation_id=validation_id,
-                               now=now or datetime.now(UTC), certificate_id=new_id("wty"))
-    return warranty_out(settings, _store(settings, tenant, job.dataset_id, signed),
-                        with_pdf=True)
+    warranty_id = new_id("wty")
+    previous = _reserve(job, warranty_id)
+    try:
+        signed = issue_certificate(result, signing_key(settings), validation_id=validation_id,
+                                   now=now or datetime.now(UTC), certificate_id=warranty_id)
+        item = _store(settings, tenant, job.dataset_id, signed)
+    except BaseException:
+        _release(job, warranty_id, previous)
+        raise
+    return warranty_out(settings, item, with_pdf=True)
+
+
+def _created_at(warranty_id: str) -> datetime:
+    """The creation time ``new_id`` put in the id (12 hex digits of milliseconds)."""
+    return datetime.fromtimestamp(int(warranty_id.split("_", 1)[1][:12], 16) / 1000, UTC)
+
+
+def _blocks(tenant: str, warranty_id: str) -> bool:
+    """Whether the warranty a validation points at still covers it: active, or not yet stored
+    and reserved less than RESERVATION_TTL ago (another request is issuing it)."""
+    try:
+        return WarrantyModel.get(tenant, warranty_id).status == ACTIVE
+    except DoesNotExist:
+        return datetime.now(UTC) - _created_at(warranty_id) < RESERVATION_TTL
+
+
+def _reserve(job: JobModel, warranty_id: str) -> str | None:
+    """Point the validation at ``warranty_id`` (conditional: exactly one of two racing requests
+    wins; Conflict for the other); returns the pointer it replaced."""
+    previous = job.warranty_id
+    if previous is not None and _blocks(job.tenant_id, previous):
+        raise Conflict("an active warranty already covers this validation (or is being "
+                       "issued)", details={"warranty_id": previous})
+    condition = (JobModel.warranty_id.does_not_exist() if previous is None
+                 else JobModel.warranty_id == previous)
+    try:
+        job.update(actions=[JobModel.warranty_id.set(warranty_id)], condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        raise Conflict("another warranty for this validation was issued meanwhile") from exc
+    return previous
+
+
+def _release(job: JobModel, warranty_id: str, previous: str | None) -> None:
+    """Give a failed issue's reservation back (only if it is still ours)."""
+    action = (JobModel.warranty_id.remove() if previous is None
+              else JobModel.warranty_id.set(previous))
+    try:
+        job.update(actions=[action], condition=JobModel.warranty_id == warranty_id)
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def _store(settings: Settings, tenant: str, dataset_id: str,

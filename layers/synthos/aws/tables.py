@@ -195,6 +195,9 @@ class JobModel(_Base):
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
     deadline_at = UTCDateTimeAttribute(null=True)
+    # the validation's current warranty (set before issuing, conditionally: one active
+    # warranty per validation even when two requests race; synthos.api.warranties)
+    warranty_id = UnicodeAttribute(null=True)
 
 
 # --- warranties ------------------------------------------------------------------------------

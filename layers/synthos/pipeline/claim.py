@@ -89,14 +89,23 @@ def _claim_object(settings: Settings, detail: dict[str, Any],
                    object_version=version, status=JobStatus.QUEUED.value,
                    stage=JobStatus.QUEUED.value, execution_arn=execution_arn,
                    deadline_at=utcnow() + JOB_DEADLINE)
+    return _create(settings, job)
+
+
+def _create(settings: Settings, job: JobModel) -> dict[str, Any]:
+    """Save the object's job once (conditional put). Quotas: an API upload's units were counted
+    when it was registered (never again here); a dropped file counts its own, once."""
     try:
         job.save(condition=JobModel.job_id.does_not_exist())
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return skipped("duplicate event: this object version already has a job",
-                           tenant_id=parsed.tenant, job_id=job_id)
+                           tenant_id=job.tenant_id, job_id=job.job_id)
         raise
-    return {"claimed": True, "tenant_id": parsed.tenant, "job_id": job_id}
+    if job.trigger == "dropbox" and not dropbox.count_usage(settings, job):
+        return skipped("the tenant's monthly quota is used up", tenant_id=job.tenant_id,
+                       job_id=job.job_id)
+    return {"claimed": True, "tenant_id": job.tenant_id, "job_id": job.job_id}
 
 
 def _uploaded_dataset(parsed: ObjectKey, key: str, version: str | None,

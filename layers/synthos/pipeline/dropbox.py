@@ -1,6 +1,13 @@
 """The drop folder: ``dropbox/{tenant}/{file}`` becomes a dataset and a validation; the newest
 ``dropbox/{tenant}/reference/*`` is its reference; results land in ``dropbox/{tenant}/results/``
-(``{stem}.json`` and ``{stem}.pdf``) once the job completes, never before."""
+(``{stem}.json`` and ``{stem}.pdf``) once the job completes, never before.
+
+Quotas: a dropped file counts one dataset and one validation against its tenant's plan, as an
+API upload with ``validate`` does (:func:`count_usage`, once per object version: only the claim
+that created the job counts). Over quota, the units are given back and the job and the dataset
+are marked failed with the plan's message. Files of the reference folder are not counted: they
+are only read as the reference of the dropped files' (counted) validations.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,15 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from synthos.api import quotas
+from synthos.api.errors import PaymentRequired
 from synthos.aws.keys import ObjectKey, dropbox_results_prefix
 from synthos.aws.settings import Settings
-from synthos.aws.tables import DatasetModel, JobModel
-from synthos.pipeline import storage
+from synthos.aws.tables import DatasetModel, JobModel, utcnow
+from synthos.jobs import JobStatus
+from synthos.pipeline import progress, storage
+
+_COUNTED: tuple[quotas.Kind, ...] = ("datasets", "validations")
 
 
 def _dataset_id(prefix: str, key: str, version: str | None) -> str:
@@ -52,6 +64,27 @@ def register(settings: Settings, parsed: ObjectKey, key: str, version: str | Non
     reference = _ensure(parsed.tenant, _dataset_id("dref", ref_key, etag), ref_key, "reference",
                         int(newest.get("Size") or 0), None)
     return dataset, reference.dataset_id
+
+
+def count_usage(settings: Settings, job: JobModel) -> bool:
+    """Count a dropped file's dataset and validation for its tenant (call once, after the
+    job's conditional put). False when the plan is used up: nothing stays counted, and the
+    job and its dataset are failed with the plan's message."""
+    counted: list[quotas.Kind] = []
+    try:
+        for kind in _COUNTED:
+            quotas.consume(settings, job.tenant_id, kind)
+            counted.append(kind)
+    except PaymentRequired as exc:
+        for kind in counted:
+            quotas.release(job.tenant_id, kind)
+        reason = f"not validated: {exc.message}"
+        progress.move(settings, job.tenant_id, job.job_id, JobStatus.FAILED, reason=reason)
+        DatasetModel(job.tenant_id, job.dataset_id).update(actions=[
+            DatasetModel.status.set("failed"), DatasetModel.reason.set(reason),
+            DatasetModel.updated_at.set(utcnow())])
+        return False
+    return True
 
 
 def result_keys(tenant: str, object_key: str) -> tuple[str, str]:

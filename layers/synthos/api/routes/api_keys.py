@@ -17,7 +17,8 @@ _TAGS = ("api-keys",)
 
 @bp.route("/api-keys", methods=["POST"])
 @document("Create an API key; the key is in this answer only", request=ApiKeyIn,
-          response=ApiKeyCreatedOut, status=201, scope="admin", tags=_TAGS)
+          response=ApiKeyCreatedOut, status=201, scope="admin", tags=_TAGS,
+          errors=(409,))
 def create_api_key() -> Any:
     request = bp.current_request
     principal = context.require(request, "admin")

@@ -29,7 +29,8 @@ _TAGS = ("auth",)
 
 @bp.route("/auth/register", methods=["POST"])
 @document("Create an account (a new tenant and its admin user)", request=RegisterIn,
-          response=RegisteredOut, status=201, scope=None, tags=_TAGS)
+          response=RegisteredOut, status=201, scope=None, tags=_TAGS,
+          errors=(409,))
 def register() -> Any:
     request = bp.current_request
     context.limit_anonymous(request)
@@ -53,7 +54,8 @@ def register() -> Any:
 
 @bp.route("/auth/login", methods=["POST"])
 @document("Trade email and password for tokens", request=LoginIn, response=TokensOut,
-          scope=None, tags=_TAGS)
+          scope=None, tags=_TAGS,
+          errors=(401,))
 def login() -> Any:
     request = bp.current_request
     context.limit_anonymous(request)
@@ -74,7 +76,8 @@ def login() -> Any:
 
 @bp.route("/auth/refresh", methods=["POST"])
 @document("Rotate a refresh token (reusing a rotated one revokes the session)",
-          request=RefreshIn, response=TokensOut, scope=None, tags=_TAGS)
+          request=RefreshIn, response=TokensOut, scope=None, tags=_TAGS,
+          errors=(401,))
 def refresh() -> Any:
     request = bp.current_request
     context.limit_anonymous(request)

@@ -17,7 +17,8 @@ _TAGS = ("datasets",)
 
 @bp.route("/datasets/upload", methods=["POST"])
 @document("Register a dataset and get where to upload it (one PUT up to 100 MB, parts beyond)",
-          request=UploadRequest, response=UploadOut, status=201, scope="write", tags=_TAGS)
+          request=UploadRequest, response=UploadOut, status=201, scope="write", tags=_TAGS,
+          errors=(402, 404, 409))
 def upload_dataset() -> Any:
     request = bp.current_request
     principal = context.require(request, "write")
@@ -31,7 +32,8 @@ def upload_dataset() -> Any:
 
 @bp.route("/datasets/{dataset_id}/complete", methods=["POST"])
 @document("Finish a multipart upload with every part's ETag", request=CompleteRequest,
-          response=DatasetOut, scope="write", tags=_TAGS)
+          response=DatasetOut, scope="write", tags=_TAGS,
+          errors=(409,))
 def complete_dataset(dataset_id: str) -> Any:
     request = bp.current_request
     principal = context.require(request, "write")
@@ -64,7 +66,8 @@ def get_dataset(dataset_id: str) -> Any:
 
 @bp.route("/datasets/{dataset_id}", methods=["DELETE"])
 @document("Delete a dataset, its objects and its derived results (409 while a validation "
-          "on it runs)", status=204, scope="write", tags=_TAGS)
+          "on it runs)", status=204, scope="write", tags=_TAGS,
+          errors=(409,))
 def delete_dataset(dataset_id: str) -> Any:
     principal = context.require(bp.current_request, "write")
     datasets.delete_dataset(context.current_settings(), principal, dataset_id)

@@ -27,7 +27,8 @@ _STATUS = Query("status", "only validations in this status",
 @bp.route("/validations", methods=["POST"])
 @document("Start a validation of a ready dataset (optionally against a reference)",
           request=CreateValidationRequest, response=ValidationOut, status=202, scope="write",
-          tags=_TAGS)
+          tags=_TAGS,
+          errors=(402, 404, 409, 503))
 def create_validation() -> Any:
     request = bp.current_request
     principal = context.require(request, "write")
@@ -63,7 +64,8 @@ def get_validation(validation_id: str) -> Any:
 
 @bp.route("/validations/{validation_id}/collapse-details", methods=["GET"])
 @document("What collapsed: per-column details and the calibrated signals (409 until done)",
-          response=CollapseDetailsOut, scope="read", tags=_TAGS)
+          response=CollapseDetailsOut, scope="read", tags=_TAGS,
+          errors=(409,))
 def collapse_details(validation_id: str) -> Any:
     principal = context.require(bp.current_request, "read")
     out = validations.collapse_details(context.current_settings(), principal, validation_id)
@@ -72,7 +74,8 @@ def collapse_details(validation_id: str) -> Any:
 
 @bp.route("/validations/{validation_id}/recommendations", methods=["GET"])
 @document("Fixes and the risk each would leave (409 until done)",
-          response=RecommendationsOut, scope="read", tags=_TAGS)
+          response=RecommendationsOut, scope="read", tags=_TAGS,
+          errors=(409,))
 def recommendations(validation_id: str) -> Any:
     principal = context.require(bp.current_request, "read")
     out = validations.recommendations(context.current_settings(), principal, validation_id)
@@ -81,7 +84,8 @@ def recommendations(validation_id: str) -> Any:
 
 @bp.route("/validations/{validation_id}/report", methods=["GET"])
 @document("A presigned GET of the PDF report (409 until done)", response=ReportOut,
-          scope="read", tags=_TAGS)
+          scope="read", tags=_TAGS,
+          errors=(409,))
 def report(validation_id: str) -> Any:
     principal = context.require(bp.current_request, "read")
     out = validations.report(context.current_settings(), principal, validation_id)
@@ -90,7 +94,8 @@ def report(validation_id: str) -> Any:
 
 @bp.route("/validations/{validation_id}", methods=["DELETE"])
 @document("Cancel a running validation (409 once finished)", response=ValidationOut,
-          scope="write", tags=_TAGS)
+          scope="write", tags=_TAGS,
+          errors=(409,))
 def cancel_validation(validation_id: str) -> Any:
     principal = context.require(bp.current_request, "write")
     out = validations.cancel(context.current_settings(), principal, validation_id)

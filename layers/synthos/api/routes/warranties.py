@@ -31,7 +31,8 @@ _DATASET = Query("dataset_sha256", "sha256 of your copy of the dataset, to compa
 @bp.route("/warranties", methods=["POST"])
 @document("Issue a signed warranty certificate for an eligible completed validation",
           request=IssueWarrantyRequest, response=WarrantyOut, status=201, scope="write",
-          tags=_TAGS)
+          tags=_TAGS,
+          errors=(404, 409))
 def issue_warranty() -> Any:
     request = bp.current_request
     principal = context.require(request, "write")
@@ -66,7 +67,8 @@ def get_warranty(warranty_id: str) -> Any:
 
 @bp.route("/warranties/{warranty_id}/verify", methods=["GET"])
 @document("Public verification: signature, validity window, status, dataset hash",
-          response=VerifyOut, scope=None, query=(_DATASET,), tags=_TAGS)
+          response=VerifyOut, scope=None, query=(_DATASET,), tags=_TAGS,
+          errors=(404,))
 def verify_warranty(warranty_id: str) -> Any:
     request = bp.current_request
     context.limit_anonymous(request)
@@ -101,7 +103,8 @@ def list_claims(warranty_id: str) -> Any:
 
 @bp.route("/warranties/{warranty_id}/claims/{claim_id}/decision", methods=["POST"])
 @document("Approve or reject a claim under review (admin)", request=ClaimDecisionRequest,
-          response=ClaimOut, scope="admin", tags=_TAGS)
+          response=ClaimOut, scope="admin", tags=_TAGS,
+          errors=(409,))
 def decide_claim(warranty_id: str, claim_id: str) -> Any:
     request = bp.current_request
     principal = context.require(request, "admin")
