@@ -20,7 +20,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check layers tests bench functions infra_cdk gpu_batch app.py
+	$(BIN)/ruff check --no-cache layers tests bench functions infra_cdk gpu_batch app.py
 	$(BIN)/mypy
 
 bench: install

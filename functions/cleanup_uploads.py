@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from synthos.pipeline.schedules.cleanup import cleanup
 
 from synthos.pipeline.runtime import idempotent_on, lambda_handler, logger, metrics, settings
+from synthos.pipeline.schedules.cleanup import cleanup
 
 
 @lambda_handler
