@@ -2,8 +2,10 @@
 pipeline suite (which runs exactly the state machine definition found in the template).
 
 Assets: the synthos layer and the functions' code are built for real into a temporary folder
-(a plain copy, under a second); the base dependency layer (pip, network) is replaced by a
-placeholder folder named ``synthos-test-placeholder-base-layer``, and so is the GPU image
+(a plain copy, under a second); the base and numeric dependency layers (pip, network) are
+replaced by placeholder folders named ``synthos-test-placeholder-{base,numeric}-layer`` (their
+measured sizes are checked by tests/infra/test_packaging.py from ``layers/*/size.json``), and
+so is the GPU image
 recipe while ``gpu_batch/Dockerfile`` does not exist. Placeholders exist only here, never in
 ``cdk synth`` or ``cdk deploy``, which require the real build (``layers/build_layers.py``).
 """
@@ -44,9 +46,9 @@ def test_assets(root: Path) -> dict[str, str]:
     built = root / "built"
     assets = {"synthos_layer": str(build_layers.build_synthos(built)),
               "functions_code": str(build_layers.build_functions(built)),
-              "base_layer": str(_placeholder(root, "base-layer", {
-                  "python/PLACEHOLDER.txt": "tests only: the real layer needs pip\n"})),
-              "docker_context": str(ROOT)}
+              **{f"{layer}_layer": str(_placeholder(root, f"{layer}-layer", {
+                  "python/PLACEHOLDER.txt": "tests only: the real layer needs pip\n"}))
+                 for layer in ("base", "numeric")}}
     if not (ROOT / "gpu_batch" / "Dockerfile").is_file():
         assets["gpu_context"] = str(_placeholder(root, "gpu-image", {
             "gpu_batch/Dockerfile": "# tests only: gpu_batch/Dockerfile is missing\n"

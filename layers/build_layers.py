@@ -2,20 +2,23 @@
 
     layers/build/synthos/python/synthos/...   the synthos library layer (this repo's package)
     layers/build/base/python/...              pydantic, pynamodb, jwt, argon2, powertools,
-                                              cryptography: the zip functions' dependency layer
-    layers/build/functions/functions/...      the zip functions' code (handlers)
-    layers/build/numeric/python/...           numpy, scipy, pyarrow, ...: built to measure it
-                                              (263 MB: over the limit, so the engine functions
-                                              and the API run from layers/numeric/Dockerfile)
+                                              cryptography: the light functions' layer
+    layers/build/numeric/python/...           numpy, scipy (special only), pyarrow, datasketches,
+                                              reportlab, and everything in base: the engine
+                                              functions' and the REST API's layer
+    layers/build/functions/...                every function's code: ``functions/`` (handlers),
+                                              ``app.py`` and Chalice's runtime (``chalice/``)
 
 Dependency layers are installed with pip from manylinux wheels for the Lambda runtime
 (``--platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --only-binary=:all:
 --python-version 3.12``) whatever this machine is, then stripped of tests, caches, headers,
-stubs and Cython sources; boto3/botocore are removed because the runtime ships them. The script
-prints each part's unzipped size against Lambda's limit (function code plus all its layers,
-unzipped: 262,144,000 bytes) and exits 1 when the zip functions would not fit. ``--smoke``
-then runs ``layers/numeric/smoke.py`` on a Python of the runtime's version with only the built
-parts on ``sys.path``.
+stubs, Cython sources and what Synthos provably never loads (see ``_prune``); boto3/botocore are
+removed because the runtime ships them. Each dependency layer's measured size is recorded in
+``layers/{name}/size.json`` (committed: ``tests/infra`` checks the budget from it without a
+pip download). The script prints each part's unzipped size against Lambda's limit (function
+code plus all its layers, unzipped: 262,144,000 bytes) and exits 1 when a packaging does not
+fit. ``--smoke`` then runs ``layers/numeric/smoke.py`` on a Python of the runtime's version
+with only the built parts on ``sys.path`` (``layers/smoke_layers.py``).
 
     python layers/build_layers.py                        # all four (needs PyPI)
     python layers/build_layers.py synthos functions      # just these (a second, offline)
@@ -24,11 +27,12 @@ parts on ``sys.path``.
 from __future__ import annotations
 
 import argparse
-import os
+import hashlib
+import importlib.util
+import json
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,19 +49,31 @@ PROVIDED_BY_RUNTIME = ("boto3", "botocore", "s3transfer")
 # the CLI's terminal rendering: never imported on Lambda (synthos.cli is the only user)
 CLI_ONLY = ("rich", "pygments", "markdown_it", "mdurl")
 # pyarrow parts Synthos never loads on Lambda (S3 goes through boto3; no Flight, Substrait,
-# GCS, Azure, HDFS; the C++ test module; unversioned copies of libs only used to build
-# extensions); what is kept is imported by the smoke test in docs/deploy.md
-PYARROW_DROP = ("libarrow_flight.so*", "libarrow_python_flight.so*", "_flight.*.so",
+# ORC, GCS, Azure, HDFS; the C++ test module; unversioned copies of libs only used to build
+# extensions). pyarrow.dataset imports _dataset_orc and pyarrow.substrait inside
+# ``try/except ImportError`` (feature flags), so without them Parquet/CSV/JSON work unchanged.
+# libarrow_substrait.so.2600 itself (4.4 MB) must stay: pyarrow.lib and libarrow_python
+# list it as DT_NEEDED, so the loader refuses pyarrow without it (found by the smoke test).
+# What is kept is exercised by layers/numeric/smoke.py.
+PYARROW_DROP = ("_substrait.*.so", "substrait.py", "_orc.*.so", "_dataset_orc.*.so", "orc.py",
+                "libarrow_flight.so*", "libarrow_python_flight.so*", "_flight.*.so",
                 "libarrow_s3.so*", "_s3fs.*.so", "_gcsfs.*.so", "_azurefs.*.so", "_hdfs.*.so",
                 "_pyarrow_cpp_tests.*.so", "libarrow_python.so", "libarrow_python.so.*.*.*",
                 "libarrow_python_parquet_encryption.so",
                 "libarrow_python_parquet_encryption.so.*.*.*")
 STRIP_DIRS = ("__pycache__", "tests", "test", "testing", "include", "benchmarks")
 STRIP_SUFFIXES = (".pyc", ".pyx", ".pxd", ".pxi", ".h", ".hpp", ".c", ".cc", ".cpp", ".a", ".pyi")
-# scipy subpackages that neither the engine nor scipy.stats import (checked with sys.modules
-# after a full validation and report in the smoke test)
-SCIPY_UNUSED = ("io", "signal", "odr", "misc", "fftpack", "differentiate", "datasets", "cluster")
+# the only scipy subpackages Synthos loads: the engine imports ``scipy.special`` alone
+# (calibration.py, scoring.py; tests/infra/test_packaging.py fails on any other scipy import
+# in the Lambda code), which needs ``scipy._lib``; sys.modules after a full validation and
+# report (the smoke test) holds no other. Every other subpackage (stats, optimize, sparse,
+# linalg, spatial, ...: 41 MB) is deleted. scipy.libs (OpenBLAS) stays: scipy.special loads it.
+SCIPY_KEEP = ("_lib", "special")
 KEEP_TEST_PACKAGES = ("numpy/testing",)  # numpy imports numpy.testing in places
+CHALICE_RUNTIME = ("__init__.py", "app.py")
+# which layers each packaging gets (infra_cdk/packaging.py picks one per function)
+PACKAGINGS = {"base functions": ("functions", "synthos", "base"),
+              "numeric functions and API": ("functions", "synthos", "numeric")}
 
 
 def tree_bytes(path: Path) -> int:
@@ -79,11 +95,21 @@ def build_synthos(out: Path = BUILD) -> Path:
 
 
 def build_functions(out: Path = BUILD) -> Path:
-    """The zip functions' code: the ``functions`` package (handlers ``functions.x.handler``)."""
+    """Every function's code: the ``functions`` package (handlers ``functions.x.handler``), the
+    Chalice app ``app.py`` (the REST API's handler ``app.app``) and Chalice's runtime, which is
+    ``chalice/__init__.py`` + ``chalice/app.py`` (standard library only: what ``chalice
+    package`` ships too), taken from the installed chalice (the ``api`` extra)."""
     target = out / "functions"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     shutil.copytree(ROOT / "functions", target / "functions", ignore=_ignore_caches)
+    shutil.copy2(ROOT / "app.py", target / "app.py")
+    spec = importlib.util.find_spec("chalice")
+    if spec is None or spec.origin is None:
+        raise SystemExit("chalice is not installed here (pip install -e '.[api]')")
+    (target / "chalice").mkdir()
+    for name in CHALICE_RUNTIME:
+        shutil.copy2(Path(spec.origin).parent / name, target / "chalice" / name)
     return target
 
 
@@ -107,8 +133,10 @@ def _prune(site: Path) -> None:
         shutil.rmtree(site / name, ignore_errors=True)
         for info in site.glob(f"{name}-*.dist-info"):
             shutil.rmtree(info)
-    for name in SCIPY_UNUSED:
-        shutil.rmtree(site / "scipy" / name, ignore_errors=True)
+    if (site / "scipy").is_dir():
+        for sub in (site / "scipy").iterdir():
+            if sub.is_dir() and sub.name not in SCIPY_KEEP:
+                shutil.rmtree(sub)
     shutil.rmtree(site / "pyarrow" / "src", ignore_errors=True)
     for pattern in PYARROW_DROP:
         for path in (site / "pyarrow").glob(pattern):
@@ -144,64 +172,64 @@ def build_deps(name: str, out: Path = BUILD, arch: str = "x86_64",
          "--target", str(site), "-r", str(ROOT / "layers" / name / "requirements.txt")],
         check=True)
     _strip(site)
+    if arch == "x86_64":  # what infra_cdk deploys; an arm64 trial build leaves the record be
+        record_size(name, out / name, arch, python)
     return out / name
 
 
-def _zip_handler_modules() -> list[str]:
+def requirements_digest(name: str) -> str:
+    """sha256 of ``layers/{name}/requirements.txt``: ties a recorded size to the pins."""
+    return hashlib.sha256((ROOT / "layers" / name / "requirements.txt").read_bytes()).hexdigest()
+
+
+def prune_digest() -> str:
+    """sha256 of what ``_prune`` deletes and which wheels pip picks: ties a recorded size to
+    the pruning rules (a changed rule needs a rebuild to re-measure)."""
+    rules = (PLATFORMS, PROVIDED_BY_RUNTIME, CLI_ONLY, PYARROW_DROP, STRIP_DIRS, STRIP_SUFFIXES,
+             SCIPY_KEEP, KEEP_TEST_PACKAGES)
+    return hashlib.sha256(repr(rules).encode()).hexdigest()
+
+
+def record_size(name: str, layer: Path, arch: str, python: str) -> Path:
+    """Write ``layers/{name}/size.json``: the built layer's unzipped bytes, for the budget test
+    (tests/infra/test_packaging.py) that must not need a pip download."""
+    path = ROOT / "layers" / name / "size.json"
+    path.write_text(json.dumps({
+        "layer": name, "unzipped_bytes": tree_bytes(layer), "arch": arch, "python": python,
+        "requirements_sha256": requirements_digest(name), "prune_sha256": prune_digest(),
+        "command": "python layers/build_layers.py --smoke --runtime-python python3.12",
+    }, indent=2) + "\n")
+    return path
+
+
+def function_bytes(sizes: dict[str, int]) -> dict[str, int]:
+    """Unzipped bytes of every function (``FUNCTIONS`` and ``Api``) from part sizes (keys:
+    ``functions``, ``synthos``, ``base``, ``numeric``): its code plus its two layers."""
     sys.path.insert(0, str(ROOT))
     try:
         from infra_cdk.definition import FUNCTIONS
-        from infra_cdk.packaging import ZIP_FUNCTIONS
+        from infra_cdk.packaging import layers_of
     finally:
         sys.path.remove(str(ROOT))
-    return [FUNCTIONS[n].rsplit(".", 1)[0] for n in sorted(ZIP_FUNCTIONS & FUNCTIONS.keys())]
-
-
-def smoke(out: Path = BUILD, python: str = f"python{PYTHON}") -> None:
-    """On the runtime's Python, with boto3/botocore/s3transfer standing in for the Lambda
-    runtime: ``layers/numeric/smoke.py`` with the numeric layer (validate, report, sign), and
-    an import of every zip function's handler with only the synthos and base layers."""
-    import boto3
-    import botocore
-    import s3transfer
-
-    with tempfile.TemporaryDirectory(prefix="synthos-lambda-runtime-") as runtime:
-        for module in (boto3, botocore, s3transfer):
-            source = Path(module.__file__).parent
-            (Path(runtime) / source.name).symlink_to(source)
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": runtime,
-               "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
-        layers = [out / "synthos" / "python", out / "functions", Path(runtime)]
-        if (out / "numeric").is_dir():
-            path = [*layers, out / "numeric" / "python"]
-            subprocess.run([python, "-S", str(ROOT / "layers" / "numeric" / "smoke.py")],
-                           env={**env, "PYTHONPATH": os.pathsep.join(map(str, path))},
-                           check=True)
-        if (out / "base").is_dir():
-            path = [*layers, out / "base" / "python"]
-            modules = _zip_handler_modules()
-            code = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)"
-            subprocess.run([python, "-S", "-c", code, *modules],
-                           env={**env, "PYTHONPATH": os.pathsep.join(map(str, path))},
-                           check=True)
-            print(f"zip handlers import with synthos + base only: {', '.join(modules)}")
+    return {name: sizes["functions"] + sum(sizes[layer] for layer in layers_of(name))
+            for name in [*FUNCTIONS, "Api"]}
 
 
 def report(paths: dict[str, Path]) -> bool:
-    """Print each part's unzipped size and the totals of the two packagings against Lambda's
-    limit; True when the zip functions (functions + synthos + base) fit."""
+    """Print each part's unzipped size and the total of each packaging (``PACKAGINGS``) against
+    Lambda's limit; True when every packaging whose parts were built fits."""
     sizes = {name: tree_bytes(path) for name, path in paths.items()}
     for name, size in sizes.items():
-        print(f"{name:10s} {size / 1e6:8.1f} MB unzipped  ({paths[name]})")
+        print(f"{name:10s} {size:13,d} bytes unzipped  ({paths[name]})")
     fits = True
-    for label, parts in (("zip functions", ("functions", "synthos", "base")),
-                         ("numeric as a zip layer", ("functions", "synthos", "numeric"))):
+    for label, parts in PACKAGINGS.items():
         if set(parts) <= sizes.keys():
             total = sum(sizes[p] for p in parts)
             ok = total <= LAMBDA_LIMIT_BYTES
             print(f"{label}: {' + '.join(parts)} = {total:,} bytes of Lambda's "
-                  f"{LAMBDA_LIMIT_BYTES:,} ({'fits' if ok else 'does NOT fit'})")
-            fits = fits and (ok or label != "zip functions")
+                  f"{LAMBDA_LIMIT_BYTES:,} ({'fits' if ok else 'does NOT fit'}, "
+                  f"{LAMBDA_LIMIT_BYTES - total:,} bytes to spare)")
+            fits = fits and ok
     return fits
 
 
@@ -228,9 +256,11 @@ def main(argv: list[str] | None = None) -> int:
                 args.out)
     fits = report(built)
     if args.smoke:
+        from smoke_layers import smoke  # layers/smoke_layers.py, next to this script
+
         smoke(args.out, args.runtime_python)
     if not fits:
-        print("the zip functions do not fit in Lambda's unzipped limit", file=sys.stderr)
+        print("a packaging does not fit in Lambda's unzipped limit", file=sys.stderr)
         return 1
     return 0
 

@@ -1,11 +1,12 @@
-"""Lambda functions, made one way: Python 3.12 on x86_64, X-Ray tracing, a log group with the
-stage's retention, Powertools settings, and the code packaging of ``infra_cdk.packaging`` (zip
-+ layers, or the engine image)."""
+"""Lambda functions, made one way: zip functions on Python 3.12 and x86_64 with one code asset
+and the two layers ``infra_cdk.packaging.layers_of`` names (synthos + base, or synthos +
+numeric), X-Ray tracing, a log group with the stage's retention, Powertools settings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aws_cdk import Duration
-from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -13,12 +14,7 @@ from constructs import Construct
 
 from infra_cdk.config import StageConfig
 from infra_cdk.definition import FUNCTION_SIZING
-from infra_cdk.packaging import (
-    IMAGE_EXCLUDES,
-    LAMBDA_DOCKERFILE,
-    ZIP_FUNCTIONS,
-    AssetPaths,
-)
+from infra_cdk.packaging import AssetPaths, layers_of
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
@@ -32,24 +28,28 @@ def dead_letter_queue(scope: Construct, id: str) -> sqs.Queue:
 
 
 class LambdaFactory(Construct):
-    """The two layers, the zip code asset, the image asset, and :meth:`function`."""
+    """The three layers, the code asset, and :meth:`function`."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig,
                  assets: AssetPaths) -> None:
         super().__init__(scope, id)
         self._config = config
-        self._assets = assets
-        self.synthos_layer = lambda_.LayerVersion(
-            self, "SynthosLayer", code=lambda_.Code.from_asset(str(assets.synthos_layer)),
-            compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
-            description="the synthos library")
-        self.base_layer = lambda_.LayerVersion(
-            self, "BaseLayer", code=lambda_.Code.from_asset(str(assets.base_layer)),
-            compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
-            description="pydantic, pynamodb, pyjwt, argon2, powertools, cryptography")
+        self.layers = {
+            "synthos": self._layer("SynthosLayer", assets.synthos_layer, "the synthos library"),
+            "base": self._layer("BaseLayer", assets.base_layer,
+                                "pydantic, pynamodb, pyjwt, argon2, powertools, cryptography"),
+            "numeric": self._layer("NumericLayer", assets.numeric_layer,
+                                   "numpy, scipy.special, pyarrow, datasketches, reportlab "
+                                   "and the base layer's packages"),
+        }
         self._zip_code = lambda_.Code.from_asset(str(assets.functions_code))
         self.async_dlq = dead_letter_queue(self, "AsyncDlq")
         self.functions: dict[str, lambda_.Function] = {}
+
+    def _layer(self, id: str, path: Path, description: str) -> lambda_.LayerVersion:
+        return lambda_.LayerVersion(
+            self, id, code=lambda_.Code.from_asset(str(path)), compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE], description=description)
 
     def function(self, name: str, handler: str, environment: dict[str, str], *,
                  asynchronous: bool = False, sizing: tuple[int, int] | None = None
@@ -66,16 +66,8 @@ class LambdaFactory(Construct):
                          "POWERTOOLS_METRICS_NAMESPACE": "Synthos"},
             dead_letter_queue=self.async_dlq if asynchronous else None,
             retry_attempts=2 if asynchronous else None)
-        fn: lambda_.Function
-        if name in ZIP_FUNCTIONS:
-            fn = lambda_.Function(self, name, runtime=RUNTIME, handler=handler,
-                                  code=self._zip_code,
-                                  layers=[self.synthos_layer, self.base_layer], **common)
-        else:
-            fn = lambda_.DockerImageFunction(
-                self, name, code=lambda_.DockerImageCode.from_image_asset(
-                    str(self._assets.docker_context), file=LAMBDA_DOCKERFILE, cmd=[handler],
-                    exclude=list(IMAGE_EXCLUDES), platform=ecr_assets.Platform.LINUX_AMD64),
-                **common)
+        fn = lambda_.Function(self, name, runtime=RUNTIME, handler=handler, code=self._zip_code,
+                              layers=[self.layers[layer] for layer in layers_of(name)],
+                              **common)
         self.functions[name] = fn
         return fn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import subprocess
 import sys
@@ -37,12 +39,12 @@ class FakeNode:
         return self.context.get(key)
 
 
-def test_zip_function_handlers_import_nothing_from_the_numeric_stack() -> None:
+def test_base_layer_function_handlers_import_nothing_from_the_numeric_stack() -> None:
     from infra_cdk.definition import FUNCTIONS
-    from infra_cdk.packaging import ZIP_FUNCTIONS
+    from infra_cdk.packaging import BASE_FUNCTIONS
 
-    # Setup: the handler modules of the zip functions
-    modules = [FUNCTIONS[n].rsplit(".", 1)[0] for n in sorted(ZIP_FUNCTIONS & FUNCTIONS.keys())]
+    # Setup: the handler modules of the functions on the base layer
+    modules = [FUNCTIONS[n].rsplit(".", 1)[0] for n in sorted(BASE_FUNCTIONS & FUNCTIONS.keys())]
     env = {**os.environ, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
     # Run: import them with numpy, scipy, pyarrow, reportlab, ... made unimportable
     out = subprocess.run([sys.executable, "-c", BLOCKER, *modules], cwd=ROOT, env=env,
@@ -80,9 +82,12 @@ def test_synthos_layer_and_functions_are_copied_without_caches(tmp_path: Path) -
     # Run
     layer = build_layers.build_synthos(tmp_path)
     code = build_layers.build_functions(tmp_path)
-    # Assert: the package under python/, handlers under functions/, no bytecode
+    # Assert: the package under python/, handlers under functions/, the Chalice app and
+    # Chalice's runtime (two files, standard library only) at the root, no bytecode
     assert (layer / "python" / "synthos" / "aws" / "settings.py").is_file()
     assert (code / "functions" / "claim_job.py").is_file()
+    assert (code / "app.py").read_text() == (ROOT / "app.py").read_text()
+    assert sorted(p.name for p in (code / "chalice").iterdir()) == ["__init__.py", "app.py"]
     assert not list(tmp_path.rglob("__pycache__"))
 
 
@@ -92,7 +97,12 @@ def test_strip_removes_tests_runtime_provided_and_unused_pyarrow(tmp_path: Path)
              "boto3/__init__.py", "boto3-1.0.dist-info/METADATA", "rich/__init__.py",
              "pyarrow/libarrow.so.2600", "pyarrow/libarrow_flight.so.2600",
              "pyarrow/_flight.cpython-312-x86_64-linux-gnu.so", "pyarrow/include/arrow.h",
-             "scipy/stats/__init__.py", "scipy/io/__init__.py", "x/stub.pyi"]
+             "pyarrow/_substrait.cpython-312-x86_64-linux-gnu.so", "pyarrow/substrait.py",
+             "pyarrow/_orc.cpython-312-x86_64-linux-gnu.so", "pyarrow/orc.py",
+             "pyarrow/_dataset_orc.cpython-312-x86_64-linux-gnu.so",
+             "pyarrow/libarrow_substrait.so.2600", "scipy/__init__.py",
+             "scipy/special/_ufuncs.so", "scipy/_lib/_util.py", "scipy/stats/__init__.py",
+             "scipy/linalg/_flapack.so", "scipy/io/__init__.py", "x/stub.pyi"]
     for rel in files:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"x" * 10)
@@ -100,9 +110,98 @@ def test_strip_removes_tests_runtime_provided_and_unused_pyarrow(tmp_path: Path)
     build_layers._prune(tmp_path)
     left = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     # Assert
+    # (libarrow_substrait stays: pyarrow.lib lists it as DT_NEEDED)
     assert left == {"numpy/core.py", "numpy/testing/utils.py", "pyarrow/libarrow.so.2600",
-                    "scipy/stats/__init__.py"}
-    assert build_layers.tree_bytes(tmp_path) == 40
+                    "pyarrow/libarrow_substrait.so.2600", "scipy/__init__.py",
+                    "scipy/special/_ufuncs.so", "scipy/_lib/_util.py"}
+    assert build_layers.tree_bytes(tmp_path) == 70
+
+
+def _recorded(layer: str) -> dict[str, Any]:
+    return dict(json.loads((ROOT / "layers" / layer / "size.json").read_text()))
+
+
+def test_recorded_layer_sizes_are_current() -> None:
+    # GIVEN the sizes the build recorded (committed; the layers need pip to build)
+    for layer in ("base", "numeric"):
+        record = _recorded(layer)
+        # THEN they were measured with today's pins, pruning rules, runtime and architecture
+        assert record["requirements_sha256"] == build_layers.requirements_digest(layer), (
+            f"layers/{layer}/requirements.txt changed: re-run layers/build_layers.py")
+        assert record["prune_sha256"] == build_layers.prune_digest(), (
+            "the pruning rules changed: re-run layers/build_layers.py")
+        assert (record["arch"], record["python"]) == ("x86_64", build_layers.PYTHON)
+        # and agree with the build on this machine when there is one
+        built = build_layers.BUILD / layer
+        if (built / "python").is_dir():
+            assert build_layers.tree_bytes(built) == record["unzipped_bytes"], layer
+
+
+def test_every_function_fits_lambdas_unzipped_limit(tmp_path: Path) -> None:
+    # GIVEN the recorded dependency layers, and the synthos layer and code measured live
+    sizes = {layer: int(_recorded(layer)["unzipped_bytes"]) for layer in ("base", "numeric")}
+    sizes["synthos"] = build_layers.tree_bytes(build_layers.build_synthos(tmp_path))
+    sizes["functions"] = build_layers.tree_bytes(build_layers.build_functions(tmp_path))
+    # WHEN each function's code and two layers are added up
+    totals = build_layers.function_bytes(sizes)
+    # THEN every one fits Lambda's 262,144,000 unzipped bytes, the engine's with the numeric
+    # layer included (it is by far the largest)
+    over = {n: t for n, t in totals.items() if t > build_layers.LAMBDA_LIMIT_BYTES}
+    assert not over, f"over Lambda's unzipped limit: {over}"
+    numeric = sizes["functions"] + sizes["synthos"] + sizes["numeric"]
+    assert totals["RunValidation"] == totals["Api"] == numeric == max(totals.values())
+    assert sizes["numeric"] > 100_000_000  # a real measurement, not a placeholder
+
+
+def test_function_bytes_add_code_and_the_two_layers() -> None:
+    # GIVEN made-up part sizes (hand-computed totals)
+    sizes = {"functions": 1, "synthos": 10, "base": 100, "numeric": 1000}
+    # WHEN / THEN: code + synthos + base, or code + synthos + numeric
+    totals = build_layers.function_bytes(sizes)
+    assert totals["CompleteJob"] == 111 and totals["RunValidation"] == totals["Api"] == 1011
+
+
+def _module_file(name: str) -> Path | None:
+    base = ROOT / "layers" / Path(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(path: Path) -> set[str]:
+    """Every absolute import in a module, at any depth (lazy imports included)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return names
+
+
+def test_lambda_code_imports_only_the_kept_scipy_and_pyarrow_parts() -> None:
+    # GIVEN every module the handlers and the API can reach (static closure over synthos)
+    todo = [ROOT / "app.py", *sorted((ROOT / "functions").glob("*.py"))]
+    seen: set[Path] = set()
+    external: set[str] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] != "synthos":
+                external.add(name)
+            found = [_module_file(".".join(parts[:i])) for i in range(1, len(parts) + 1)]
+            todo += [f for f in found if f is not None and parts[0] == "synthos"]
+    # THEN scipy is used through its kept subpackages only, and no dropped pyarrow part
+    scipy = {n.split(".")[1] for n in external if n.startswith("scipy.")}
+    assert scipy and scipy <= set(build_layers.SCIPY_KEEP), scipy
+    dropped = {"pyarrow.substrait", "pyarrow.orc", "pyarrow.flight", "pyarrow._s3fs"}
+    assert not {n for n in external if ".".join(n.split(".")[:2]) in dropped}
+    assert ROOT / "layers" / "synthos" / "calibration.py" in seen  # the engine is reached
 
 
 def _dockerignore() -> list[str]:

@@ -72,15 +72,20 @@ def test_tables_follow_table_specs(resources: dict[str, Any]) -> None:
         assert props["BillingMode"] == "PAY_PER_REQUEST"
 
 
-def test_functions_cover_definition_and_use_layers_or_image(resources: dict[str, Any]) -> None:
+def test_functions_cover_definition_and_are_zip_with_their_two_layers(
+        resources: dict[str, Any]) -> None:
     from infra_cdk.definition import FUNCTIONS
-    from infra_cdk.packaging import ZIP_FUNCTIONS
+    from infra_cdk.packaging import layers_of
 
-    # Setup/Run: functions by name
+    # Setup/Run: functions by name, layer versions by logical id
     fns = {r["Properties"]["FunctionName"]: r["Properties"]
            for r in of_type(resources, "AWS::Lambda::Function").values()
            if isinstance(r["Properties"].get("FunctionName"), str)}
-    # Assert: one per FUNCTIONS entry plus the API; zip ones carry both layers
+    layer_ids = {kind: next(k for k in of_type(resources, "AWS::Lambda::LayerVersion")
+                            if k.startswith(f"Functions{kind.capitalize()}Layer"))
+                 for kind in ("synthos", "base", "numeric")}
+    # Assert: one per FUNCTIONS entry plus the API, every one a zip function on python3.12
+    # with its handler and exactly the two layers packaging.layers_of names
     assert set(fns) == {f"synthos-dev-{n}" for n in [*FUNCTIONS, "Api"]}
     for name in [*FUNCTIONS, "Api"]:
         props = fns[f"synthos-dev-{name}"]
@@ -89,12 +94,11 @@ def test_functions_cover_definition_and_use_layers_or_image(resources: dict[str,
         assert env["SYNTHOS_TABLE_PREFIX"] == "synthos-dev"
         assert {"SYNTHOS_BUCKET", "SYNTHOS_JWT_SECRET_ID", "SYNTHOS_STATE_MACHINE_ARN",
                 "SYNTHOS_SIGNING_KEY_SECRET_ID", "SYNTHOS_STAGE"} <= set(env)
-        if name in ZIP_FUNCTIONS:
-            assert props["Handler"] == FUNCTIONS[name] and len(props["Layers"]) == 2
-        else:
-            assert props["PackageType"] == "Image"
-            expected = "app.app" if name == "Api" else FUNCTIONS[name]
-            assert props["ImageConfig"]["Command"] == [expected]
+        assert "PackageType" not in props and props["Runtime"] == "python3.12"
+        assert props["Handler"] == ("app.app" if name == "Api" else FUNCTIONS[name])
+        assert props["Layers"] == [{"Ref": layer_ids[kind]} for kind in layers_of(name)], name
+    assert layers_of("Api") == layers_of("RunValidation") == ("synthos", "numeric")
+    assert layers_of("CompleteJob") == ("synthos", "base")
 
 
 def test_rest_api_has_throttling_usage_plan_and_access_logs(template: Any) -> None:
