@@ -51,6 +51,7 @@ FUNCTIONS: dict[str, str] = {
 
 # Suggested sizing per function (memory MiB, timeout s); anything absent: 512 MiB, 60 s.
 FUNCTION_SIZING: dict[str, tuple[int, int]] = {
+    "ClaimJob": (2048, 300),  # inspects an upload nobody validates (pipeline/describe.py)
     "InspectDataset": (2048, 300),
     "RunValidation": (3008, 900),
     "ReduceShards": (3008, 900),

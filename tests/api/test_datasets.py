@@ -226,3 +226,62 @@ def test_validate_on_upload_counts_a_validation_up_front(api_client, register_us
     assert quotas.usage(alice.tenant_id)["datasets"]["used"] == 0
     # AND a plain upload still works
     assert upload(api_client, alice).status_code == 201
+
+
+def _upload_and_claim(client, user, name, fmt, data):  # type: ignore[no-untyped-def]
+    """Upload through the API's presigned PUT, then run the upload's Object Created event
+    through ClaimJob's handler (what the state machine's first state does)."""
+    import requests
+    from functions.claim_job import handler
+
+    from synthos.api.context import current_settings
+    from synthos.local.moto_glue import LambdaContext
+
+    out = body(upload(client, user, name=name, size=len(data), fmt=fmt))
+    assert requests.put(out["url"], data=data, headers=out["headers"],
+                        timeout=10).status_code == 200
+    settings = current_settings()
+    dataset_id = out["dataset"]["dataset_id"]
+    key = f"uploads/{user.tenant_id}/{dataset_id}/{name}"
+    head = boto3.client("s3", region_name=settings.region).head_object(
+        Bucket=settings.bucket, Key=key)
+    event = {"source": "aws.s3", "detail-type": "Object Created",
+             "detail": {"bucket": {"name": settings.bucket},
+                        "object": {"key": key, "size": len(data),
+                                   "version-id": head.get("VersionId")}}}
+    state = handler({"event": event}, LambdaContext(function_name="ClaimJob"))
+    assert state["claimed"] is False
+    return dataset_id, key
+
+
+def test_an_upload_without_validation_shows_what_it_is(api_client, register_user,
+                                                        pipeline) -> None:
+    # GIVEN a 4-row, 3-column CSV uploaded with no validate{}
+    import hashlib
+
+    alice = register_user(api_client)
+    data = b"a,b,c\n1,2,x\n3,4,y\n5,6,z\n7,8,w\n"
+    dataset_id, _ = _upload_and_claim(api_client, alice, "four.csv", "csv", data)
+    # WHEN its owner looks at it
+    out = body(api_client.http.get(f"/v1/datasets/{dataset_id}", headers=alice.headers))
+    # THEN the view shows it ready with the file's rows, columns and sha256
+    assert (out["status"], out["format"], out["rows"], out["columns"], out["size_bytes"]) == (
+        "ready", "csv", 4, 3, len(data))
+    assert out["sha256"] == hashlib.sha256(data).hexdigest() and out["reason"] is None
+
+
+def test_a_malformed_upload_shows_failed_with_the_reason(api_client, register_user,
+                                                         pipeline) -> None:
+    # GIVEN a "Parquet" upload whose bytes are not Parquet
+    alice = register_user(api_client)
+    garbage = b"PAR1" + b"\x00not parquet at all" * 20
+    dataset_id, key = _upload_and_claim(api_client, alice, "junk.parquet", "parquet", garbage)
+    # WHEN its owner looks at it
+    out = body(api_client.http.get(f"/v1/datasets/{dataset_id}", headers=alice.headers))
+    # THEN it is failed with a readable reason and nothing inspected
+    assert out["status"] == "failed" and "junk.parquet" in out["reason"]
+    assert (out["rows"], out["columns"], out["sha256"]) == (None, None, None)
+    # AND the upload is kept
+    settings_bucket = pipeline.settings.bucket
+    obj = boto3.client("s3", region_name="us-east-1").get_object(Bucket=settings_bucket, Key=key)
+    assert obj["Body"].read() == garbage

@@ -51,8 +51,9 @@ def _serve(world: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[str]:
-    """The app on 127.0.0.1:<free port>, backed by a module-wide moto world."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on 127.0.0.1:<free port>, backed by a module-wide moto world (with a warranty
+    signing key, as every deployment has: the public-key route answers it)."""
     from argon2 import PasswordHasher
     from moto import mock_aws
 
@@ -60,9 +61,13 @@ def served() -> Iterator[str]:
     from synthos.aws.clients import reset_clients
     from synthos.aws.secrets import reset_secret_cache
     from synthos.aws.settings import Settings
+    from synthos.aws.signing_key import reset_signing_key
+    from synthos.warranty import generate_keypair
 
+    private_key, _ = generate_keypair(tmp_path_factory.mktemp("fuzz-keys"))
+    reset_signing_key()
     world = Settings(stage="fuzz", table_prefix="synthos-fuzz", bucket="synthos-fuzz-data",
-                     jwt_secret="fuzz-secret-" + "z" * 32)
+                     jwt_secret="fuzz-secret-" + "z" * 32, signing_key_file=str(private_key))
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
            "AWS_REGION": "us-east-1", **world.to_env()}

@@ -327,3 +327,37 @@ def test_a_failed_issue_frees_the_validation_and_an_expired_warranty_can_be_rene
     renewed = issue(api_client, alice, job_id)
     assert renewed.status_code == 201, renewed.body
     assert body(renewed)["warranty_id"] != body(first)["warranty_id"]
+
+
+def test_public_key_is_published_and_verifies_a_certificate_offline(api_client, issued,
+                                                                    key_dir) -> None:
+    # GIVEN an issued warranty; WHEN anyone (no credential) asks for the public key
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    from synthos.warranty import key_id, public_key_from_bytes
+
+    _, _, out = issued
+    response = api_client.http.get("/v1/warranties/public-key")
+    assert response.status_code == 200, response.body
+    answer = body(response)
+    # THEN it is the configured key's public half, with the certificate's key id
+    key = public_key_from_bytes(answer["public_key_pem"].encode())
+    local = load_public_key(key_dir / PUBLIC_KEY_FILE)
+    raw = local.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw) == raw
+    assert base64.b64decode(answer["public_key_raw_b64"]) == raw
+    assert answer["fingerprint_sha256"] == hashlib.sha256(raw).hexdigest()
+    assert answer["key_id"] == key_id(local) == answer["fingerprint_sha256"][:16]
+    assert answer["algorithm"] == "Ed25519"
+    signed = SignedCertificate.model_validate(out["certificate"])
+    assert signed.certificate.key_id == answer["key_id"]
+    # AND the certificate verifies offline with it, a tampered copy does not
+    assert verify_certificate(signed, key).valid
+    forged = signed.model_copy(update={"certificate": signed.certificate.model_copy(
+        update={"collapse_risk": 0.0})})
+    assert not verify_certificate(forged, key).valid
+    # AND nothing private is in the answer
+    assert "PRIVATE" not in response.body.decode()

@@ -44,6 +44,18 @@ def test_journey_every_step_succeeds(local_stack: Any, tmp_path: Any) -> None:
     assert (tmp_path / "out" / "collapsed-report.pdf").read_bytes().startswith(b"%PDF")
     cert = json.loads((tmp_path / "out" / "certificate.json").read_text())
     assert cert["algorithm"] == "Ed25519"
+    # the certificate was verified offline with the key the API publishes, the stack's own
+    from synthos.remote import ApiClient
+    from synthos.warranty import key_id, load_public_key
+
+    published = key_id(load_public_key(local_stack.public_key_file))
+    verify_step = report.steps[STEPS.index("verify the certificate")]
+    assert f"published key {published}" in verify_step.detail
+    remote = ApiClient(local_stack.api_url)
+    assert remote.warranty_public_key()["key_id"] == published
+    assert remote.verify_offline(cert).valid
+    forged = {**cert, "certificate": {**cert["certificate"], "collapse_risk": 0.0}}
+    assert not remote.verify_offline(forged).valid
     assert json.loads((tmp_path / "journey.json").read_text())["ok"] is True
     # the summary says so, and no credential is ever printed
     text = console.export_text()

@@ -3,10 +3,13 @@ EventBridge; one Lambda validates; the result, report and job record are complet
 
 from __future__ import annotations
 
+import hashlib
 import json
 
+import pyarrow.parquet as pq
+
 from synthos.aws.keys import report_key, result_key
-from synthos.aws.tables import JobModel
+from synthos.aws.tables import DatasetModel, JobModel
 from synthos.engine import ValidateOptions, validate
 from tests.pipeline.conftest import DATA, FAST_OPTIONS, Pipeline, seed_dataset
 
@@ -45,6 +48,14 @@ def test_upload_runs_small_path_to_completed(pipeline: Pipeline) -> None:
                         ValidateOptions(replicates=4, sample_rows=2000))
     assert job.collapse_risk == expected.collapse_risk
     assert job.risk_level == expected.risk_level
+    # AND both datasets show what their files are (the reference inspected by its own event)
+    for dataset_id, name in (("ds1", "breast_cancer_synthetic_collapsed.parquet"),
+                             ("ref1", "breast_cancer_reference.parquet")):
+        ds = DatasetModel.get(TENANT, dataset_id, consistent_read=True)
+        meta = pq.ParquetFile(DATA / name).metadata
+        assert (ds.status, int(ds.rows), int(ds.columns)) == ("ready", meta.num_rows,
+                                                              meta.num_columns)
+        assert ds.sha256 == hashlib.sha256((DATA / name).read_bytes()).hexdigest()
     # AND the small path ran exactly these Lambdas
     assert pipeline.glue.invocations.count("RunValidation") == 1
     assert "ReduceShards" not in pipeline.glue.invocations

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 
 from synthos.api import auth, ratelimit
 from synthos.api.principal import Principal, Scope
 from synthos.aws import tables
 from synthos.aws.settings import Settings
+from synthos.aws.telemetry import emf_metrics
 
 SERVICE = "synthos-api"
 NAMESPACE = "Synthos"
 
 logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+metrics = emf_metrics(NAMESPACE, SERVICE)  # cleared on flush when metrics are disabled
 
 _settings: Settings | None = None
 

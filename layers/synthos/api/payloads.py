@@ -205,6 +205,15 @@ class VerifyOut(Response):
     collapse_risk: float | None = None
 
 
+class PublicKeyOut(Response):
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    key_id: str = Field(description="first 16 hex of sha256 of the raw public key; every "
+                                    "certificate names the key that signed it by this id")
+    fingerprint_sha256: str = Field(description="sha256 of the raw 32-byte public key, 64 hex")
+    public_key_pem: str = Field(description="the key as PEM (SubjectPublicKeyInfo)")
+    public_key_raw_b64: str = Field(description="the raw 32-byte key, base64")
+
+
 class ClaimOut(Response):
     claim_id: str
     warranty_id: str

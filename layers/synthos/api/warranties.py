@@ -14,17 +14,20 @@ failed issue gives its reservation back.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from pydantic import ValidationError
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from synthos.api import datasets, validations
 from synthos.api.errors import Conflict, NotFound
-from synthos.api.payloads import VerifyOut, WarrantyOut, is_id, new_id
+from synthos.api.payloads import PublicKeyOut, VerifyOut, WarrantyOut, is_id, new_id
 from synthos.api.principal import Principal
 from synthos.aws import keys, results
 from synthos.aws.settings import Settings
@@ -33,6 +36,7 @@ from synthos.aws.tables import JobModel, WarrantyModel
 from synthos.warranty import (
     SignedCertificate,
     issue_certificate,
+    key_id,
     render_certificate_pdf,
     verify_certificate,
 )
@@ -192,6 +196,17 @@ def find_public(warranty_id: str) -> WarrantyModel:
     for item in WarrantyModel.by_id.query(warranty_id, limit=1):
         return item
     raise NotFound(f"no warranty {warranty_id}")
+
+
+def public_key_out(settings: Settings) -> PublicKeyOut:
+    """The public half of the signing key, published so that anyone can verify offline."""
+    key = public_key(settings)
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    pem = key.public_bytes(serialization.Encoding.PEM,
+                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return PublicKeyOut(key_id=key_id(key), fingerprint_sha256=hashlib.sha256(raw).hexdigest(),
+                        public_key_pem=pem.decode("ascii"),
+                        public_key_raw_b64=base64.b64encode(raw).decode("ascii"))
 
 
 def verify(settings: Settings, warranty_id: str, *, dataset_sha256: str | None = None,

@@ -35,7 +35,7 @@ class JourneyConfig:
     api_url: str                       # http://127.0.0.1:8000/v1
     endpoint_url: str                  # the S3 endpoint of the drop folder (moto locally)
     bucket: str                        # the data bucket that holds dropbox/{tenant}/
-    public_key: Path | None = None     # the published warranty key, for offline verification
+    public_key: Path | None = None     # the key file to cross-check GET /warranties/public-key
     data_dir: Path = DATA_DIR
     out_dir: Path | None = None        # where the report and certificate are written
     timeout_s: float = 300.0

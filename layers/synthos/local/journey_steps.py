@@ -188,7 +188,13 @@ class Steps:
     # --- 7 ------------------------------------------------------------------------------------
     def verify(self, notes: list[str]) -> None:
         from synthos.io.readers import sha256_file
-        from synthos.warranty import SignedCertificate, load_public_key, verify_certificate
+        from synthos.warranty import (
+            SignedCertificate,
+            key_id,
+            load_public_key,
+            public_key_from_bytes,
+            verify_certificate,
+        )
 
         w = self.state.warranty
         public = self.api.verify_warranty(w["warranty_id"])
@@ -196,12 +202,17 @@ class Steps:
             raise StepFailed(f"the public verify endpoint says invalid: {public['reasons']}")
         notes.append(f"public endpoint: valid, code {public['verification_code']}, checks "
                      + ", ".join(k for k, v in public["checks"].items() if v))
-        if self.config.public_key is None:
-            raise StepFailed("no published public key to verify offline with")
+        published = self.api.warranty_public_key()
         signed = SignedCertificate.model_validate(w["certificate"])
-        key = load_public_key(self.config.public_key)
+        if published["key_id"] != signed.certificate.key_id:
+            raise StepFailed(f"the published key {published['key_id']} did not sign the "
+                             f"certificate (key {signed.certificate.key_id})")
+        key = public_key_from_bytes(published["public_key_pem"].encode("ascii"))
+        if self.config.public_key is not None and key_id(
+                load_public_key(self.config.public_key)) != published["key_id"]:
+            raise StepFailed(f"GET /warranties/public-key is not {self.config.public_key.name}")
         sha = sha256_file(self._path(SAMPLES["healthy"]))
-        offline = verify_certificate(signed, key, dataset_sha256=sha)
+        offline = self.api.verify_offline(w["certificate"], dataset_sha256=sha)
         if not offline.valid:
             raise StepFailed(f"offline verification failed: {offline.reason}")
         forged = signed.model_copy(update={"certificate": signed.certificate.model_copy(
@@ -211,8 +222,9 @@ class Steps:
         out = self._out("certificate.json")
         if out is not None:
             out.write_text(json.dumps(w["certificate"], indent=2))
-        notes.append(f"offline with {self.config.public_key.name}: valid against the dataset's "
-                     "sha256; a tampered copy is rejected")
+        notes.append(f"offline with the published key {published['key_id']} "
+                     "(GET /warranties/public-key): valid against the dataset's sha256; a "
+                     "tampered copy is rejected")
 
     # --- 8 ------------------------------------------------------------------------------------
     def dropbox(self, notes: list[str]) -> None:

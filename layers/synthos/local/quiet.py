@@ -4,18 +4,16 @@
 (always: werkzeug); and, when ``services`` is set, the API's and handlers' JSON logs (to WARNING),
 moto's interpreter chatter, and the EMF metric lines the API and handlers print to stdout.
 
-Powertools (3.37) leaves the metric set uncleared when ``POWERTOOLS_METRICS_DISABLED`` is on,
-so after 100 requests it prints them anyway; while quiet, a flush with metrics disabled clears
-the set instead.
+Metrics are disabled through ``POWERTOOLS_METRICS_DISABLED``; the API and the handlers build
+their ``Metrics`` with ``synthos.aws.telemetry.emf_metrics``, which clears the set on every
+flush while disabled, so nothing piles up or leaks out after 100 requests.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Callable
-from typing import Any, cast
 
 ALWAYS = ("werkzeug",)
 SERVICES = ("synthos-api", "synthos-pipeline", "synthos.local.moto_glue")
@@ -50,37 +48,11 @@ def set_env(values: dict[str, str]) -> Callable[[], None]:
     return restore
 
 
-def _silent_metrics() -> Callable[[], None]:
-    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
-    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
-        AmazonCloudWatchEMFProvider as Provider,
-    )
-
-    original = Provider.__dict__["flush_metrics"]
-
-    def flush_metrics(self: Any, raise_on_empty_metrics: bool = False) -> None:
-        if is_metrics_disabled():
-            self.clear_metrics()
-            return
-        original(self, raise_on_empty_metrics)
-
-    Provider.flush_metrics = flush_metrics  # type: ignore[method-assign]
-    saved_filters = list(warnings.filters)
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-
-    def restore() -> None:
-        Provider.flush_metrics = original  # type: ignore[method-assign]
-        cast(list[Any], warnings.filters)[:] = saved_filters
-
-    return restore
-
-
 def quiet(services: bool) -> Callable[[], None]:
     """Turn the noise down; returns the step that puts everything back."""
     steps = [_levels(ALWAYS, logging.WARNING)]
     if services:
-        steps += [set_env(ENV), _levels(SERVICES, logging.WARNING), _levels(MOTO, logging.CRITICAL),
-                  _silent_metrics()]
+        steps += [set_env(ENV), _levels(SERVICES, logging.WARNING), _levels(MOTO, logging.CRITICAL)]
 
     def restore() -> None:
         for step in reversed(steps):

@@ -4,7 +4,9 @@ Inputs (the execution input, wrapped by the state machine as ``{"event", "execut
 
 - ``{"source": "api" | "schedule" | "sweeper", "tenant_id", "job_id"}``: the job exists (queued).
 - an EventBridge ``Object Created`` event for ``uploads/{tenant}/{dataset}/{file}`` (the API's
-  upload; a job only when the dataset asked for ``auto_validation``) or ``dropbox/{tenant}/{file}``
+  upload; a job only when the dataset asked for ``auto_validation``, whose InspectDataset records
+  what the file is; without one, the file is inspected here,
+  :func:`synthos.pipeline.describe.describe_upload`) or ``dropbox/{tenant}/{file}``
   (the drop folder: a dataset and a job, with the newest ``dropbox/{tenant}/reference/*``).
 
 The job id of an object is derived from bucket/key/version and written with a conditional put, so
@@ -25,6 +27,7 @@ from synthos.aws.settings import Settings
 from synthos.aws.tables import DatasetModel, JobModel, utcnow
 from synthos.jobs import JobStatus
 from synthos.pipeline import dropbox
+from synthos.pipeline.describe import describe_upload
 from synthos.pipeline.errors import PipelineError
 
 JOB_DEADLINE = timedelta(hours=6)
@@ -77,9 +80,9 @@ def _claim_object(settings: Settings, detail: dict[str, Any],
         found = _uploaded_dataset(parsed, key, version, int(obj.get("size") or 0))
         if found is None:
             return skipped(f"{key} is not an expected upload")
-        dataset = found
+        dataset, fresh = found
         if not dataset.auto_validation:
-            return skipped("uploaded; no validation requested", tenant_id=parsed.tenant)
+            return _describe_only(settings, dataset, fresh)
         reference_id = dataset.auto_validation.get("reference_id")
         options = dict(dataset.auto_validation.get("options") or {})
     job_id = object_job_id(bucket, key, version)
@@ -108,18 +111,34 @@ def _create(settings: Settings, job: JobModel) -> dict[str, Any]:
     return {"claimed": True, "tenant_id": job.tenant_id, "job_id": job.job_id}
 
 
+def _describe_only(settings: Settings, dataset: DatasetModel, fresh: bool) -> dict[str, Any]:
+    """No validation asked for: inspect the upload here (ready with format, rows, columns and
+    sha256, or failed with the reason); a re-delivered event inspects nothing again."""
+    status = describe_upload(settings, dataset) if fresh else dataset.status
+    return skipped(f"uploaded and inspected: {status}; no validation requested",
+                   tenant_id=dataset.tenant_id, dataset_id=dataset.dataset_id, status=status)
+
+
 def _uploaded_dataset(parsed: ObjectKey, key: str, version: str | None,
-                      size: int) -> DatasetModel | None:
-    """The API's dataset record for this upload, marked ready (None: no such record)."""
+                      size: int) -> tuple[DatasetModel, bool] | None:
+    """The API's dataset record for this upload (None: no such record) and whether this object
+    version is new to it. A new version is ``uploaded`` when ClaimJob inspects it next, and
+    ``ready`` at once when a validation was asked for (its InspectDataset fills what the file is,
+    or fails it; were it left ``uploaded``, a validation cancelled or failed before inspecting
+    would strand it). A re-delivered event for a version already seen changes nothing."""
     try:
-        dataset = DatasetModel.get(parsed.tenant, str(parsed.dataset_id))
+        dataset = DatasetModel.get(parsed.tenant, str(parsed.dataset_id), consistent_read=True)
     except DoesNotExist:
         return None
     if dataset.s3_key != key or dataset.status == "deleted":
         return None
-    actions: list[Action] = [DatasetModel.status.set("ready"), DatasetModel.size_bytes.set(size),
-               DatasetModel.updated_at.set(utcnow())]
+    if version and dataset.version_id == version and dataset.status in ("ready", "failed"):
+        return dataset, False
+    status = "ready" if dataset.auto_validation else "uploaded"
+    actions: list[Action] = [DatasetModel.status.set(status),
+                             DatasetModel.size_bytes.set(size),
+                             DatasetModel.updated_at.set(utcnow())]
     if version:
         actions.append(DatasetModel.version_id.set(version))
     dataset.update(actions=actions)
-    return dataset
+    return dataset, True

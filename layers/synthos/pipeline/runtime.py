@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -25,10 +25,11 @@ from aws_lambda_powertools.utilities.idempotency import (
 from synthos.aws.clients import client
 from synthos.aws.settings import Settings
 from synthos.aws.tables import bind
+from synthos.aws.telemetry import emf_metrics
 
 SERVICE = "synthos-pipeline"
 logger = Logger(service=SERVICE)
-metrics = Metrics(namespace="Synthos", service=SERVICE)
+metrics = emf_metrics("Synthos", SERVICE)  # cleared on flush when metrics are disabled
 tracer = Tracer(service=SERVICE)
 
 Handler = Callable[[dict[str, Any], Any], Any]

@@ -33,9 +33,12 @@ def translate(exc: ClientError, key: str) -> Exception:
     return exc
 
 
-def head(settings: Settings, key: str) -> dict[str, Any]:
+def head(settings: Settings, key: str, *, checksum: bool = False) -> dict[str, Any]:
+    """HeadObject of ``key``; ``checksum``: with the object's stored checksums
+    (``ChecksumMode=ENABLED``, e.g. ``ChecksumSHA256`` when the upload supplied one)."""
+    extra: dict[str, Any] = {"ChecksumMode": "ENABLED"} if checksum else {}
     try:
-        return dict(client("s3", settings).head_object(Bucket=settings.bucket, Key=key))
+        return dict(client("s3", settings).head_object(Bucket=settings.bucket, Key=key, **extra))
     except ClientError as exc:
         raise translate(exc, key) from exc
 
@@ -67,9 +70,12 @@ def put_json(settings: Settings, key: str, document: Any) -> None:
                                       ContentType="application/json")
 
 
-def get_bytes(settings: Settings, key: str) -> bytes:
+def get_bytes(settings: Settings, key: str, byte_range: str | None = None) -> bytes:
+    """The object's bytes (``byte_range``: an HTTP range such as ``bytes=0-1048575``)."""
+    extra: dict[str, Any] = {"Range": byte_range} if byte_range else {}
     try:
-        body = client("s3", settings).get_object(Bucket=settings.bucket, Key=key)["Body"]
+        body = client("s3", settings).get_object(Bucket=settings.bucket, Key=key,
+                                                 **extra)["Body"]
         return bytes(body.read())
     except ClientError as exc:
         raise translate(exc, key) from exc

@@ -97,6 +97,7 @@ class ApiClient:
         self.access_token = access_token
         self.timeout = timeout
         self.max_retries = max_retries
+        self._public_key: Any = None  # the published warranty key, fetched once
 
     # --- plumbing ---------------------------------------------------------------------------
     def _headers(self, body: bool) -> dict[str, str]:
@@ -227,7 +228,37 @@ class ApiClient:
 
     def verify_warranty(self, warranty_id: str) -> Any:
         """The public verification (no credential is needed, none is sent)."""
-        status, _, raw = http("GET", f"{self.base_url}/warranties/{warranty_id}/verify",
+        return self._public_get(f"/warranties/{warranty_id}/verify")
+
+    def warranty_public_key(self) -> Any:
+        """The published Ed25519 key that verifies certificates: ``algorithm, key_id,
+        fingerprint_sha256, public_key_pem, public_key_raw_b64`` (public, no credential)."""
+        return self._public_get("/warranties/public-key")
+
+    def verify_offline(self, signed_certificate: Mapping[str, Any], *,
+                       dataset_sha256: str | None = None) -> Any:
+        """Verify a certificate (the ``certificate`` of a warranty) on this machine with the
+        published key: ``synthos.warranty.Verification``. The key is fetched once and checked
+        (its fingerprint recomputed); the warranty itself is never looked up."""
+        from synthos.warranty import SignedCertificate, verify_certificate
+
+        signed = SignedCertificate.model_validate(dict(signed_certificate))
+        return verify_certificate(signed, self.public_key(), dataset_sha256=dataset_sha256)
+
+    def public_key(self) -> Any:
+        """The published key as an ``Ed25519PublicKey``, its key id checked (cached)."""
+        if self._public_key is None:
+            from synthos.warranty import key_id, public_key_from_bytes
+
+            answer = self.warranty_public_key()
+            key = public_key_from_bytes(str(answer["public_key_pem"]).encode("ascii"))
+            if key_id(key) != answer.get("key_id"):
+                raise RemoteError("the published public key does not match its key id")
+            self._public_key = key
+        return self._public_key
+
+    def _public_get(self, path: str) -> Any:
+        status, _, raw = http("GET", f"{self.base_url}{path}",
                               headers={"Accept": "application/json"}, timeout=self.timeout)
         if status >= 400:
             raise _error_from(status, raw)

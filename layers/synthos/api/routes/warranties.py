@@ -16,6 +16,7 @@ from synthos.api.payloads import (
     ClaimOut,
     ClaimPage,
     IssueWarrantyRequest,
+    PublicKeyOut,
     VerifyOut,
     WarrantyOut,
 )
@@ -54,6 +55,15 @@ def list_warranties() -> Any:
                                              start)
     return json_response(page_body([i.model_dump(mode="json") for i in items], last,
                                    principal.tenant_id))
+
+
+@bp.route("/warranties/public-key", methods=["GET"])
+@document("Public: the Ed25519 key that verifies warranty certificates offline (PEM, raw, "
+          "key id and sha256 fingerprint)", response=PublicKeyOut, scope=None, tags=_TAGS)
+def warranty_public_key() -> Any:
+    context.limit_anonymous(bp.current_request)
+    out = warranties.public_key_out(context.current_settings())
+    return json_response(out.model_dump(mode="json"))
 
 
 @bp.route("/warranties/{warranty_id}", methods=["GET"])
