@@ -285,3 +285,30 @@ def test_a_malformed_upload_shows_failed_with_the_reason(api_client, register_us
     settings_bucket = pipeline.settings.bucket
     obj = boto3.client("s3", region_name="us-east-1").get_object(Bucket=settings_bucket, Key=key)
     assert obj["Body"].read() == garbage
+
+
+def test_patch_marks_a_synthetic_dataset_monitored(api_client, register_user, pipeline) -> None:
+    # GIVEN alice's synthetic dataset and reference, and bob
+    alice, bob = register_user(api_client), register_user(api_client)
+    dataset_id = ready_dataset(api_client, alice, pipeline)
+    ref_id = ready_dataset(api_client, alice, pipeline, role="reference")
+
+    def patch(user, ds_id, payload):  # type: ignore[no-untyped-def]
+        return api_client.http.patch(f"/v1/datasets/{ds_id}", headers=user.headers,
+                                     body=json.dumps(payload))
+
+    # WHEN she marks it monitored THEN the record the nightly re-validation scans says so
+    answer = patch(alice, dataset_id, {"monitored": True})
+    assert answer.status_code == 200, answer.body
+    assert body(answer)["monitored"] is True
+    from synthos.aws.tables import DatasetModel
+    assert DatasetModel.get(alice.tenant_id, dataset_id).monitored is True
+    assert body(api_client.http.get(f"/v1/datasets/{dataset_id}",
+                                    headers=alice.headers))["monitored"] is True
+    # AND she can take it off again
+    assert body(patch(alice, dataset_id, {"monitored": False}))["monitored"] is False
+    # THEN a reference cannot be monitored, bodies are checked, and bob sees nothing of hers
+    assert patch(alice, ref_id, {"monitored": True}).status_code == 409
+    assert patch(alice, dataset_id, {"monitored": "yes", "x": 1}).status_code == 400
+    assert patch(bob, dataset_id, {"monitored": True}).status_code == 404
+    assert DatasetModel.get(alice.tenant_id, dataset_id).monitored is False

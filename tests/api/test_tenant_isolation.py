@@ -47,9 +47,14 @@ def test_every_route_answers_404_for_another_tenants_ids(api_client, register_us
     a = _alice_world(api_client, alice, pipeline, low_result)
     h = bob.headers
     w = f"/v1/warranties/{a['warranty']}"
+    key = post_json(api_client, "/v1/api-keys", {"name": "ci", "scopes": ["read"]},
+                    headers=alice.headers)
+    key_id = body(key)["id"]
     # WHEN bob uses alice's ids anywhere
     calls = [
+        ("DELETE", f"/v1/api-keys/{key_id}", None),
         ("GET", f"/v1/datasets/{a['dataset']}", None),
+        ("PATCH", f"/v1/datasets/{a['dataset']}", {"monitored": True}),
         ("DELETE", f"/v1/datasets/{a['dataset']}", None),
         ("POST", f"/v1/datasets/{a['dataset']}/complete",
          {"parts": [{"part_number": 1, "etag": "x"}]}),
@@ -67,6 +72,7 @@ def test_every_route_answers_404_for_another_tenants_ids(api_client, register_us
         ("POST", f"{w}/claims", {"dataset_sha256": a["sha"], "observed_collapse_risk": 99.0}),
         ("POST", f"{w}/claims/{a['claim']}/decision", {"decision": "approve"}),
     ]
+    _covers_every_tenant_route(calls)
     for method, path, payload in calls:
         response = api_client.http.request(method, path, headers=h,
                                            body=json.dumps(payload) if payload else b"")
@@ -90,6 +96,24 @@ def test_every_route_answers_404_for_another_tenants_ids(api_client, register_us
                                     headers=alice.headers))["status"] == "ready"
     claims = body(api_client.http.get(f"{w}/claims", headers=alice.headers))["items"]
     assert [c["status"] for c in claims] == ["under_review"]
+
+
+PUBLIC = {("GET", "/v1/warranties/{warranty_id}/verify")}
+
+
+def _covers_every_tenant_route(calls: list) -> None:  # type: ignore[type-arg]
+    """Every route that takes a resource id in its path is among ``calls`` (a new route cannot
+    be forgotten here)."""
+    import re
+
+    import app
+
+    for path, entries in app.app.routes.items():
+        for method in entries:
+            if "{" not in path or method == "OPTIONS" or (method, path) in PUBLIC:
+                continue
+            pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+            assert any(m == method and pattern.match(p) for m, p, _ in calls), (method, path)
 
 
 def test_a_page_token_does_not_cross_tenants(api_client, register_user) -> None:

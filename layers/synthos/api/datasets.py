@@ -38,7 +38,8 @@ def dataset_out(item: DatasetModel) -> DatasetOut:
         upload="multipart" if item.upload_id else "single", sha256=item.sha256,
         rows=None if item.rows is None else int(item.rows),
         columns=None if item.columns is None else int(item.columns), reason=item.reason,
-        auto_validation=item.auto_validation, created_at=item.created_at,
+        auto_validation=item.auto_validation, monitored=bool(item.monitored),
+        last_risk_level=item.last_risk_level, created_at=item.created_at,
         updated_at=item.updated_at)
 
 
@@ -211,3 +212,21 @@ def delete_dataset(settings: Settings, principal: Principal, dataset_id: str) ->
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
         raise NotFound(f"no dataset {dataset_id}") from exc
+
+
+def set_monitored(principal: Principal, dataset_id: str, monitored: bool) -> DatasetOut:
+    """Mark a dataset for (or take it off) the nightly re-validation. Only a synthetic dataset
+    can be monitored: a reference is what others are measured against."""
+    item = load(principal.tenant_id, dataset_id)
+    if monitored and item.role != "synthetic":
+        raise Conflict("only a synthetic dataset can be monitored",
+                       details={"role": item.role})
+    try:
+        item.update(actions=[DatasetModel.monitored.set(monitored),
+                             DatasetModel.updated_at.set(utcnow())],
+                    condition=DatasetModel.status != DELETED)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFound(f"no dataset {dataset_id}") from exc
+        raise
+    return dataset_out(item)

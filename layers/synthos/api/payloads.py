@@ -80,6 +80,11 @@ class CreateValidationRequest(Request):
     options: ValidationOptions = Field(default_factory=lambda: ValidationOptions())
 
 
+class UpdateDatasetRequest(Request):
+    monitored: bool = Field(description="re-validate nightly against the reference and options "
+                            "of its latest completed validation; alert when the risk level rises")
+
+
 class IssueWarrantyRequest(Request):
     validation_id: str = Field(pattern=_ID)
 
@@ -104,6 +109,8 @@ class DatasetOut(Response):
     columns: int | None = None
     reason: str | None = None
     auto_validation: dict[str, Any] | None = None
+    monitored: bool = False
+    last_risk_level: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -9,7 +9,13 @@ from chalice import Blueprint
 from synthos.api import context, datasets
 from synthos.api.http import json_response, page_body, page_params, parse_body
 from synthos.api.openapi import document
-from synthos.api.payloads import CompleteRequest, DatasetOut, UploadOut, UploadRequest
+from synthos.api.payloads import (
+    CompleteRequest,
+    DatasetOut,
+    UpdateDatasetRequest,
+    UploadOut,
+    UploadRequest,
+)
 
 bp = Blueprint(__name__)
 _TAGS = ("datasets",)
@@ -62,6 +68,18 @@ def get_dataset(dataset_id: str) -> Any:
     principal = context.require(bp.current_request, "read")
     return json_response(datasets.dataset_out(
         datasets.load(principal.tenant_id, dataset_id)).model_dump(mode="json"))
+
+
+@bp.route("/datasets/{dataset_id}", methods=["PATCH"])
+@document("Mark a synthetic dataset monitored (re-validated nightly) or not",
+          request=UpdateDatasetRequest, response=DatasetOut, scope="write", tags=_TAGS,
+          errors=(409,))
+def update_dataset(dataset_id: str) -> Any:
+    request = bp.current_request
+    principal = context.require(request, "write")
+    body = parse_body(request, UpdateDatasetRequest)
+    out = datasets.set_monitored(principal, dataset_id, body.monitored)
+    return json_response(out.model_dump(mode="json"))
 
 
 @bp.route("/datasets/{dataset_id}", methods=["DELETE"])
