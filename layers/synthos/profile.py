@@ -3,8 +3,10 @@
 ``profile_source`` reads the batches of a ``TableSource`` once. Every supported column feeds
 an accumulator (``synthos.profiling``): counts of rows, nulls, NaN and infinities; distinct
 values (exact up to 65,536, then an HLL sketch); exact mean, population std (ddof=0), min and
-max of finite values; KLL quantiles p01..p99 with their rank error; most frequent values;
-embedding length. Every row is hashed over all profiled columns, which gives the exact count of
+max of finite values; quantiles p01..p99 and tail quantiles p001..p999 (exact up to a cap of
+values, then KLL and REQ sketches with their rank errors); most frequent values; embedding
+length; the correlation of the numeric columns over their complete rows (mergeable
+co-moments). Every row is hashed over all profiled columns, which gives the exact count of
 duplicate rows and drives the bottom-k sample (``synthos.sampling``), so the sample depends
 only on the multiset of rows and the seed. Memory stays at one batch, the sample, the sketches
 and the row-hash counts.

@@ -43,9 +43,20 @@ class ColumnProfile(_Model):
     std: float | None = None
     quantiles: dict[str, float] | None = Field(
         default=None,
-        description="p01..p99 of non-null finite values (KLL sketch, rank error stated)",
+        description="p01..p99 of non-null finite values: exact up to a cap of values, then a "
+        "KLL sketch (quantile_rank_error 0 when exact)",
     )
     quantile_rank_error: float | None = None
+    tail_quantiles: dict[str, float] | None = Field(
+        default=None,
+        description="p001, p01, p99, p999 (0.1 % .. 99.9 %) of non-null finite values: exact up "
+        "to a cap, then REQ sketches (one per tail)",
+    )
+    tail_quantile_rank_error: float | None = Field(
+        default=None,
+        description="largest relative rank error |r' - r| / min(r, 1 - r) of tail_quantiles at "
+        "3 standard deviations; 0 when exact",
+    )
     top_values: list[tuple[str, int]] | None = None
     embedding_dim: int | None = None
     warnings: list[str] = Field(default_factory=list)
@@ -55,6 +66,19 @@ class UnsupportedColumn(_Model):
     name: str
     arrow_type: str
     reason: str
+
+
+class Correlation(_Model):
+    """Pearson correlation of the numeric columns over the rows finite in all of them."""
+
+    columns: list[str] = Field(description="the numeric columns, in file order (2 to 256)")
+    rows: int = Field(description="rows with a finite value in every one of these columns")
+    means: list[float] = Field(description="per column, over those rows")
+    stds: list[float] = Field(description="population standard deviations over those rows")
+    matrix: list[list[float | None]] = Field(
+        description="correlation; null in the row and column of a column constant over those "
+        "rows. Covariance = matrix[i][j] * stds[i] * stds[j]"
+    )
 
 
 class DatasetProfile(_Model):
@@ -71,6 +95,10 @@ class DatasetProfile(_Model):
     exact_duplicate_rows: int = Field(description="rows equal to an earlier row (all columns)")
     exact_duplicate_rate: float
     sample_rows: int = Field(description="rows in the seeded sample used by sample-based signals")
+    correlation: Correlation | None = Field(
+        default=None, description="numeric columns only; absent with fewer than 2 or more than "
+        "256 of them, or no row complete in all of them"
+    )
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -69,8 +69,11 @@ def test_hand_computed_statistics(tmp_path: Path) -> None:
     assert x.null_rate == 0.125
     assert x.mean == pytest.approx(1.9) and x.std == pytest.approx(math.sqrt(13.7 / 5))
     assert (x.min, x.max, x.distinct_count, x.distinct_exact) == (-1.0, 4.0, 5, True)
+    # quantiles are exact (inverted CDF: the least value of rank >= level) below the cap
     assert (x.quantiles["p01"], x.quantiles["p50"], x.quantiles["p99"]) == (-1.0, 2.5, 4.0)
-    assert x.quantile_rank_error == pytest.approx(0.0133, abs=1e-3)
+    assert (x.quantiles["p25"], x.quantiles["p75"]) == (1.5, 2.5)  # ranks 2/5, 4/5
+    assert x.tail_quantiles == {"p001": -1.0, "p01": -1.0, "p99": 4.0, "p999": 4.0}
+    assert x.quantile_rank_error == 0.0 and x.tail_quantile_rank_error == 0.0
     # n: 1, 2, 3, 5, 6, 2, 8 -> mean 27/7, six distinct
     assert n.mean == pytest.approx(27 / 7) and n.distinct_count == 6 and n.null_count == 1
     # city: oslo x4, rome x2, lima x1
@@ -87,16 +90,20 @@ def test_hand_computed_statistics(tmp_path: Path) -> None:
     assert out.profile.sha256 == sha256_file(out.profile.path)
 
 
-def test_quantiles_are_within_the_stated_rank_error(tmp_path: Path) -> None:
-    # GIVEN 100,000 standard normal values (the KLL sketch is in estimation mode)
+def test_quantiles_below_the_cap_are_numpys_inverted_cdf(tmp_path: Path) -> None:
+    # GIVEN 100,000 standard normal values (below the exact-value cap)
     values = np.random.default_rng(5).standard_normal(100_000)
     out = _profile(_write_parquet(tmp_path, pa.table({"v": values})))
     v = _col(out, "v")
-    ordered = np.sort(values)
-    # WHEN / THEN every reported quantile's true rank is within twice the stated error
-    for name, level in {"p01": 0.01, "p25": 0.25, "p50": 0.5, "p95": 0.95, "p99": 0.99}.items():
-        rank = np.searchsorted(ordered, v.quantiles[name]) / len(values)
-        assert abs(rank - level) <= 2 * v.quantile_rank_error, name
+    # WHEN / THEN every reported quantile is numpy's exact inverted-CDF quantile, bit for bit
+    levels = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95,
+              "p99": 0.99}
+    assert v.quantiles == {k: float(np.quantile(values, q, method="inverted_cdf"))
+                           for k, q in levels.items()}
+    tails = {"p001": 0.001, "p01": 0.01, "p99": 0.99, "p999": 0.999}
+    assert v.tail_quantiles == {k: float(np.quantile(values, q, method="inverted_cdf"))
+                                for k, q in tails.items()}
+    assert v.quantile_rank_error == 0.0 and v.tail_quantile_rank_error == 0.0
     assert v.mean == pytest.approx(values.mean()) and v.std == pytest.approx(values.std())
 
 

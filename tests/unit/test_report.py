@@ -82,3 +82,34 @@ def test_cli_validate_writes_pdf(tmp_path):
     assert code == 0
     assert "Synthos validation report" in _pdf_text(out.read_bytes())
     assert not (tmp_path / "r.pdf.partial").exists()
+
+
+def test_distribution_strips_come_from_both_profiles_quantiles(results):
+    # GIVEN the collapsed result WHEN its report is rendered
+    from synthos.report.distributions import Strip, axis
+
+    r = results["collapsed"]
+    text = _pdf_text(_render(r))
+    # THEN the distributions chart is there, and its first row is the first numeric column of
+    # the details with both profiles' quantiles, printed on that column's axis (union of both)
+    assert "Distributions: p1-p99 line, p25-p75 box, median tick" in text
+    ref = {p.name: p for p in r.reference.column_profiles}
+    ds = {p.name: p for p in r.dataset.column_profiles}
+    name = next(c.name for c in r.columns if c.name in ref and ref[c.name].quantiles)
+    a = Strip.from_profile(ref[name].quantiles, ref[name].tail_quantiles)
+    b = Strip.from_profile(ds[name].quantiles, ds[name].tail_quantiles)
+    lo, hi = axis((a, b))
+    assert f"{lo:.4g}" in text and f"{hi:.4g}" in text
+
+
+def test_strip_axis_by_hand():
+    from synthos.report.distributions import Strip, axis
+
+    q = {"p01": 1.0, "p25": 2.0, "p50": 3.0, "p75": 4.0, "p99": 5.0}
+    wide = Strip.from_profile(q, {"p001": -1.0, "p999": 9.0})
+    narrow = Strip.from_profile({**q, "p01": 2.5, "p99": 3.5}, None)
+    assert wide is not None and narrow is not None
+    assert axis((wide, narrow)) == (-1.0, 9.0)  # the union of extents, tails included
+    flat = Strip.from_profile({k: 7.0 for k in q}, None)
+    assert flat is not None and axis((flat,)) == pytest.approx((6.65, 7.35))  # 5% padding
+    assert Strip.from_profile({"p50": 1.0}, None) is None  # incomplete quantiles: no strip

@@ -10,6 +10,7 @@ import pytest
 
 from synthos.columns import classify_schema
 from synthos.errors import CorruptShardState
+from synthos.profiling.quantiles import Quantiles
 from synthos.shard import PartialState, SourceInfo, codec, finalize, profile_batches
 
 SOURCE = SourceInfo("mem://t", "parquet", 10, "ab" * 32, 5, ("a source warning",))
@@ -18,7 +19,7 @@ SOURCE = SourceInfo("mem://t", "parquet", 10, "ab" * 32, 5, ("a source warning",
 def _state(n: int = 300) -> PartialState:
     rng = np.random.default_rng(1)
     table = pa.table({
-        "x": rng.normal(size=n), "s": rng.choice(["u", "v", "w"], n),
+        "x": rng.normal(size=n), "y": rng.integers(0, 5, n), "s": rng.choice(["u", "v", "w"], n),
         "t": pa.array(rng.integers(0, 10**9, n)).cast(pa.timestamp("ms", tz="UTC")),
         "b": rng.random(n) > 0.3,
         "e": pa.array(list(rng.normal(size=(n, 3))), pa.list_(pa.float64(), 3)),
@@ -44,7 +45,7 @@ def test_layout_starts_with_magic_version_and_header_length() -> None:
     # WHEN the fixed prefix is read by hand
     magic, version, flags, header_len = struct.unpack_from("<8sHHI", data)
     # THEN it is the documented layout, with a JSON header right after the digest
-    assert (magic, version, flags) == (b"SYNSHARD", 1, 0)
+    assert (magic, version, flags) == (b"SYNSHARD", 2, 0)
     assert data[48:49] == b"{" and data[48 + header_len - 1 : 48 + header_len] == b"}"
 
 
@@ -79,14 +80,31 @@ def test_every_truncation_raises_corrupt_shard_state() -> None:
 
 
 def test_well_formed_envelope_with_bad_content_is_refused() -> None:
-    # GIVEN envelopes with a valid digest around bad trees: a cut KLL sketch, a wrong array
-    # dtype, a sample whose candidates are not in its row counts, and not a state at all
+    # GIVEN envelopes with a valid digest around bad trees: cut KLL and REQ sketches, exact
+    # quantile values over their cap, co-moments of the wrong shape, a wrong array dtype, a
+    # sample whose candidates are not in its row counts, and not a state at all
     tree = codec.decode(_state(300).to_bytes())
-    kll = tree["columns"]["x"]["quantiles"]["kll"]
+    sketched = Quantiles(limit=100)
+    sketched.update(np.random.default_rng(3).normal(size=300))
+    good = sketched.state()
     cases = []
-    tree["columns"]["x"]["quantiles"]["kll"] = kll[:20]  # crashes the binding if passed on
+    for key, cut in (("kll", 20), ("req_lo", 30), ("req_hi", 60)):  # the binding would crash
+        tree["columns"]["x"]["quantiles"] = {**good, key: good[key][:cut]}
+        cases.append(codec.encode(tree))
+    tree["columns"]["x"]["quantiles"] = {"limit": 10, "exact": np.zeros(11)}
     cases.append(codec.encode(tree))
-    tree["columns"]["x"]["quantiles"]["kll"] = kll
+    tree["columns"]["x"]["quantiles"] = good
+    cross = tree["co_moments"]["cross"]
+    tree["co_moments"]["cross"] = np.zeros((3, 3))
+    cases.append(codec.encode(tree))
+    tree["co_moments"]["cross"] = cross
+    tree["co_moments"]["columns"] = ["t", "x"]
+    cases.append(codec.encode(tree))
+    tree["co_moments"] = None
+    cases.append(codec.encode(tree))
+    tree["co_moments"] = {"columns": ["x"], "n": 0, "mean": np.zeros(1), "cross": np.zeros((1, 1))}
+    cases.append(codec.encode(tree))
+    tree = codec.decode(_state(300).to_bytes())
     tree["sample"]["keys"] = tree["sample"]["keys"].astype(np.float64)
     cases.append(codec.encode(tree))
     tree["sample"]["keys"] = np.sort(tree["sample"]["keys"].astype(np.uint64))[::-1].copy()

@@ -116,8 +116,10 @@ def test_merge_of_heavy_cross_shard_duplicates_needs_and_gets_the_fill_pass() ->
     assert _fingerprint(finalize(merged).sample) == _fingerprint(whole.sample)
 
 
-def test_moments_and_sketches_of_large_shards_agree_within_their_error() -> None:
-    # GIVEN 200,000 distinct normal values (beyond the exact distinct and KLL limits), 5 shards
+def test_moments_and_sketches_of_large_shards_agree_within_their_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN 200,000 distinct normal values (beyond the exact distinct limit and, with the
+    # exact-quantile cap lowered to 10,000 values, in sketch mode), 5 shards
+    monkeypatch.setattr("synthos.shard.state.limit_for", lambda n: 10_000)
     rng = np.random.default_rng(0)
     x = rng.normal(10.0, 3.0, 200_000)
     table = pa.table({"x": x})
@@ -130,10 +132,18 @@ def test_moments_and_sketches_of_large_shards_agree_within_their_error() -> None
     # to the unsharded one (HLL registers merge by maximum, whatever the split)
     np.testing.assert_allclose([col.mean, col.std], [x.mean(), x.std()], rtol=1e-12)
     assert (col.min, col.max) == (x.min(), x.max())
-    assert col.quantiles is not None and col.quantile_rank_error is not None
+    assert col.quantiles is not None and col.quantile_rank_error
+    ordered = np.sort(x)
     for name, value in col.quantiles.items():
-        rank = np.searchsorted(np.sort(x), value) / len(x)
+        rank = np.searchsorted(ordered, value, side="right") / len(x)
         assert abs(rank - int(name[1:]) / 100) <= col.quantile_rank_error
+    # ... and the REQ tail quantiles within their relative rank error (float32 items)
+    assert col.tail_quantiles is not None and col.tail_quantile_rank_error
+    for name, value in col.tail_quantiles.items():
+        level = int(name[1:]) / 10 ** (len(name) - 1)
+        rank = np.searchsorted(ordered, value, side="right") / len(x)
+        slack = col.tail_quantile_rank_error * min(level, 1 - level) + 1e-5  # float32 rounding
+        assert abs(rank - level) <= slack, name
     assert not col.distinct_exact
     assert abs(col.distinct_count - 200_000) <= 3 * 1.04 / 2**7 * 200_000
     assert col.distinct_count == whole.distinct_count

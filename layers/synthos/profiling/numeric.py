@@ -1,5 +1,6 @@
 """Numeric and datetime columns: counts of nulls, NaN and infinities; exact moments, min and
-max of the finite values; KLL quantiles; distinct count. Datetimes are measured as integer
+max of the finite values; quantiles (exact up to a cap, then KLL, and REQ for the tails,
+see ``synthos.profiling.quantiles``); distinct count. Datetimes are measured as integer
 nanoseconds since the epoch (durations and times of day as nanoseconds), min/max as ISO text."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pyarrow.types as pat
 from synthos.columns import ColumnSpec
 from synthos.io.hashing import hash_array
 from synthos.profiling.base import ColumnAccumulator
-from synthos.profiling.sketches import Quantiles, RunningMoments
+from synthos.profiling.quantiles import Quantiles
+from synthos.profiling.sketches import RunningMoments
 
 _NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
@@ -86,6 +88,7 @@ class NumericAccumulator(ColumnAccumulator):
             "std": m.std(),
             "quantiles": qs,
             "quantile_rank_error": err,
+            **_tail_fields(self.quantiles),
             "warnings": warnings,
         }
 
@@ -151,7 +154,13 @@ class DatetimeAccumulator(ColumnAccumulator):
             "std": m.std(),
             "quantiles": qs,
             "quantile_rank_error": err,
+            **_tail_fields(self.quantiles),
         }
+
+
+def _tail_fields(quantiles: Quantiles) -> dict[str, Any]:
+    tails, err = quantiles.tails()
+    return {"tail_quantiles": tails, "tail_quantile_rank_error": err}
 
 
 def _ns_factor(t: pa.DataType) -> int:

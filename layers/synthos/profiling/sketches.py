@@ -3,8 +3,8 @@ and value frequencies. Each is exact while that is cheap and says when it became
 
 Every summary also has ``state()`` (a tree for ``synthos.shard.codec``: JSON values, numpy
 arrays, sketch bytes), ``load(state)`` and ``merge(other)``: merging the summaries of two row
-sets gives the summary of their union (exactly for the exact parts; within the sketch's error,
-and order-independent in distribution, for KLL, HLL and frequent items).
+sets gives the summary of their union (exactly for the exact parts; within the sketch's error
+for HLL and frequent items). Quantiles live in ``synthos.profiling.quantiles``.
 """
 
 from __future__ import annotations
@@ -20,11 +20,7 @@ from synthos.profiling.safe_sketches import load_sketch
 
 EXACT_DISTINCT_LIMIT = 65_536
 HLL_LG_K = 14
-KLL_K = 200
 FREQ_LG_MAX_K = 14
-QUANTILE_LEVELS = {
-    "p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99,
-}  # fmt: skip
 
 
 class RunningMoments:
@@ -77,37 +73,6 @@ class RunningMoments:
         out.n = int(state["n"])
         out.mean, out.m2 = float(state["mean"]), float(state["m2"])
         out.min, out.max = float(state["min"]), float(state["max"])
-        return out
-
-
-class Quantiles:
-    """KLL sketch (k=200) of finite values; p01..p99 with the sketch's normalized rank error."""
-
-    def __init__(self) -> None:
-        self.sketch = ds.kll_doubles_sketch(KLL_K)
-
-    def update(self, x: np.ndarray) -> None:
-        if len(x):
-            x = np.ascontiguousarray(x, dtype=np.float64)
-            self.sketch.update(x if x.flags.writeable else x.copy())  # the binding wants writable
-
-    def levels(self) -> tuple[dict[str, float] | None, float | None]:
-        if self.sketch.is_empty():
-            return None, None
-        values = self.sketch.get_quantiles(list(QUANTILE_LEVELS.values()))
-        qs = {name: float(v) for name, v in zip(QUANTILE_LEVELS, values, strict=True)}
-        return qs, float(self.sketch.normalized_rank_error(False))
-
-    def merge(self, other: Quantiles) -> None:
-        self.sketch.merge(other.sketch)
-
-    def state(self) -> dict[str, Any]:
-        return {"kll": self.sketch.serialize()}
-
-    @classmethod
-    def load(cls, state: dict[str, Any]) -> Quantiles:
-        out = cls()
-        out.sketch = load_sketch("kll", state["kll"])
         return out
 
 

@@ -15,7 +15,7 @@ WIDTH = 460
 LABEL_W = 170
 BAR_H = 9
 GAP = 5
-SERIES_COLOURS = (colors.HexColor("#c0392b"), colors.HexColor("#2980b9"))
+SERIES_COLOURS = (colors.HexColor("#c0392b"), colors.HexColor("#2980b9"))  # dataset, reference
 FONT = "Helvetica"
 
 

@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from synthos.report.charts import bar_chart
+from synthos.report.distributions import Strip, distribution_chart
 from synthos.result import ColumnDetail, DatasetProfile, ValidationResult
 
 MAX_CHART_COLUMNS = 10
@@ -53,6 +54,7 @@ def report_story(result: ValidationResult) -> list[Flowable]:
     story += _fingerprint(result)
     story += _collapsed_columns(result.columns)
     story += _charts(result.columns)
+    story += _distributions(result)
     story += _categories_lost(result.columns)
     story += _signals(result)
     story += _recommendations(result)
@@ -150,6 +152,28 @@ def _charts(columns: list[ColumnDetail]) -> list[Flowable]:
                     f"{c.modes_left_empty or 0} of {c.modes_total} reference modes left empty.",
                     SMALL))
     return story
+
+
+def _distributions(r: ValidationResult) -> list[Flowable]:
+    """Reference vs dataset quantile strips of the most collapsed numeric columns."""
+    if r.reference is None:
+        return []
+    ref = {p.name: p for p in r.reference.column_profiles}
+    ds = {p.name: p for p in r.dataset.column_profiles}
+    rows = []
+    for c in r.columns:
+        if c.name not in ref or c.name not in ds:
+            continue
+        a = Strip.from_profile(ref[c.name].quantiles, ref[c.name].tail_quantiles)
+        b = Strip.from_profile(ds[c.name].quantiles, ds[c.name].tail_quantiles)
+        if a is not None and b is not None:
+            rows.append((c.name, a, b))
+        if len(rows) == MAX_CHART_COLUMNS:
+            break
+    if not rows:
+        return []
+    return [Spacer(1, 4 * mm), distribution_chart(
+        "Distributions: p1-p99 line, p25-p75 box, median tick, p0.1 and p99.9 dots", rows)]
 
 
 def _categories_lost(columns: list[ColumnDetail]) -> list[Flowable]:

@@ -37,7 +37,7 @@ import pyarrow as pa
 from synthos.errors import CorruptShardState
 
 MAGIC = b"SYNSHARD"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _PREFIX = struct.Struct("<8sHHI32s")
 _LEN = struct.Struct("<Q")
 _DTYPES = {"<u8", "<i8", "<f8", "<i4", "|b1", "|u1"}

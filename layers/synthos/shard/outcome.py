@@ -60,6 +60,7 @@ def finalize(state: PartialState) -> ProfileOutcome:
         exact_duplicate_rows=sampler.exact_duplicate_rows,
         exact_duplicate_rate=sampler.exact_duplicate_rows / state.rows,
         sample_rows=sample.num_rows,
+        correlation=None if state.co_moments is None else state.co_moments.result(),
         warnings=warnings,
     )
     return ProfileOutcome(dataset, sample, new_specs)

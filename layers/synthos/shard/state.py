@@ -20,6 +20,8 @@ from synthos.columns import ColumnKind, ColumnSpec
 from synthos.errors import CorruptShardState, IncompatibleShardStates, NoUsableColumns
 from synthos.io.hashing import combine_column_hashes, hash_array
 from synthos.profiling import ColumnAccumulator, make_accumulator
+from synthos.profiling.covariance import CoMomentAccumulator, covariance_columns
+from synthos.profiling.quantiles import Quantiles, limit_for
 from synthos.sampling import RowSampler
 from synthos.shard import codec
 from synthos.shard.sample_merge import load_sampler, merge_many, sampler_state
@@ -43,7 +45,8 @@ class SourceInfo:
 @dataclass
 class PartialState:
     """Per-column accumulators, the row sampler (with the exact row-hash counts), the rows
-    seen and the indexes of the shards folded in."""
+    seen, the indexes of the shards folded in and the co-moments of the numeric columns
+    (None when not kept: fewer than 2 or more than 256 numeric columns)."""
 
     source: SourceInfo
     specs: list[ColumnSpec]
@@ -52,6 +55,7 @@ class PartialState:
     rows: int = 0
     shards: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    co_moments: CoMomentAccumulator | None = None
 
     def to_bytes(self) -> bytes:
         """The state in the versioned binary format of ``synthos.shard.codec``."""
@@ -62,6 +66,7 @@ class PartialState:
             "columns": {name: acc.state() for name, acc in self.accs.items()},
             "sample": sampler_state(self.sampler),
             "rows": self.rows, "shards": self.shards, "warnings": self.warnings,
+            "co_moments": None if self.co_moments is None else self.co_moments.state(),
         })
 
     @classmethod
@@ -97,8 +102,18 @@ def _from_tree(tree: Any) -> PartialState:
     if sorted(columns) != sorted(s.name for s in supported):
         raise CorruptShardState("partial state columns do not match its column specs")
     accs = {s.name: type(make_accumulator(s)).load(s, columns[s.name]) for s in supported}
+    co = tree["co_moments"]
+    co_moments = None if co is None else CoMomentAccumulator.load(co)
+    expected = covariance_columns(_numeric_names(specs), [])
+    if (None if co_moments is None else co_moments.columns) != expected:
+        raise CorruptShardState("partial state co-moments do not match its numeric columns")
     return PartialState(source, specs, accs, load_sampler(tree["sample"]), int(tree["rows"]),
-                        [int(i) for i in tree["shards"]], [str(w) for w in tree["warnings"]])
+                        [int(i) for i in tree["shards"]], [str(w) for w in tree["warnings"]],
+                        co_moments)
+
+
+def _numeric_names(specs: Sequence[ColumnSpec]) -> list[str]:
+    return [s.name for s in specs if s.kind == ColumnKind.NUMERIC]
 
 
 def sample_size(sample_rows: int, n_columns: int, warnings: list[str]) -> int:
@@ -119,13 +134,22 @@ def start_state(source: SourceInfo, specs: Sequence[ColumnSpec], *, sample_rows:
         raise NoUsableColumns("no column can be measured: " + (", ".join(listed) or "none"))
     warnings = list(source.warnings)
     sampler = RowSampler(sample_size(sample_rows, len(accs), warnings), seed)
-    return PartialState(source, list(specs), accs, sampler, 0, [shard_index], warnings)
+    quantiles = [q for a in accs.values() if isinstance(q := getattr(a, "quantiles", None),
+                                                        Quantiles)]
+    for q in quantiles:
+        q.limit = limit_for(len(quantiles))
+    names = covariance_columns(_numeric_names(specs), warnings)
+    co_moments = None if names is None else CoMomentAccumulator(names)
+    return PartialState(source, list(specs), accs, sampler, 0, [shard_index], warnings,
+                        co_moments)
 
 
 def feed(state: PartialState, batch: pa.RecordBatch) -> None:
     """Fold one record batch (holding every column of ``state.specs``) into the state."""
     rows, row_hashes = _sample_rows(state.accs, state.specs, batch)
     state.sampler.update(rows, row_hashes)
+    if state.co_moments is not None:
+        state.co_moments.update(batch)
     state.rows += batch.num_rows
 
 
@@ -186,7 +210,21 @@ def merge_all(states: Iterable[PartialState]) -> PartialState:
     warnings = list(dict.fromkeys(w for s in parts for w in s.warnings))
     sampler = merge_many(*(s.sampler for s in parts)) if len(parts) > 1 else first.sampler
     return PartialState(first.source, list(first.specs), accs, sampler,
-                        sum(s.rows for s in parts), sorted(shards), warnings)
+                        sum(s.rows for s in parts), sorted(shards), warnings,
+                        _merged_co_moments(parts))
+
+
+def _merged_co_moments(parts: Sequence[PartialState]) -> CoMomentAccumulator | None:
+    first = parts[0].co_moments
+    if first is None:
+        return None
+    joined = CoMomentAccumulator.load(first.state())
+    joined.mean, joined.cross = joined.mean.copy(), joined.cross.copy()
+    for other in parts[1:]:
+        if other.co_moments is None:
+            raise IncompatibleShardStates("partial states disagree on keeping co-moments")
+        joined.merge(other.co_moments)
+    return joined
 
 
 def fill_missing(state: PartialState, batches: Iterable[pa.RecordBatch]) -> int:
