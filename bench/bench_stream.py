@@ -3,9 +3,10 @@
     python bench/bench_stream.py                 # 2,000,000 rows
     python bench/bench_stream.py --rows 500000
 
-a. shard pass: ``synthos.shard.profile_shard`` over a local Parquet file (decode, per-column
-   moments, KLL, distinct counts, row hashes, the bottom-k sample): the per-shard throughput
-   the worked estimate in docs/sharding.md starts from.
+a. shard pass: ``synthos.shard.profile_shard`` over a local Parquet file planned as one shard
+   (decode, per-column moments, quantiles: the first million values per column exact, the
+   rest into KLL and two REQ sketches, co-moments, distinct counts, row hashes, the bottom-k
+   sample): the per-shard throughput the worked estimate in docs/sharding.md starts from.
 b. the same pass over record batches already in host memory (``profile_batches``): no decode.
 c. the heavy kernels alone, numpy vs torch (CUDA when present, else the CPU): co-moments of the
    32 columns (covariance) and the sort-based count of equal row hashes, per batch.

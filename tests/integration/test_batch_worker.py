@@ -3,6 +3,7 @@ result equal to the unsharded ``validate()``; failures exit non-zero with one li
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from synthos.engine import ValidateOptions, result_from_outcomes, validate
 from synthos.errors import DatasetNotFound
 from synthos.io.readers import open_table
 from synthos.profile import profile_source
-from synthos.shard import finalize, plan_shards
+from synthos.profiling.quantiles import SKETCH_ONLY
+from synthos.shard import PartialState, finalize, plan_shards
 
 DATA = Path(__file__).resolve().parents[2] / "layers" / "synthos" / "data"
 TENANT, JOB = "t-1", "job-1"
@@ -36,14 +38,15 @@ def _dataset(tmp_path: Path) -> Path:
     return path
 
 
-def _stage(settings, path: Path) -> tuple[str, int]:  # type: ignore[no-untyped-def]
-    """Upload the data and its manifest; (manifest URI, number of shards)."""
+def _stage(settings, path: Path, **override) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """Upload the data and its manifest (fields ``override``); (manifest URI, shards)."""
     s3 = boto3.client("s3", region_name=settings.region)
     source_key = f"uploads/{TENANT}/ds-1/data.parquet"
     s3.upload_file(str(path), settings.bucket, source_key)
     manifest = plan_shards(path, source_uri=f"s3://{settings.bucket}/{source_key}",
                            tenant=TENANT, job_id=JOB, target_bytes=30_000,
                            sample_rows=OPTS.sample_rows, seed=OPTS.seed)
+    manifest = dataclasses.replace(manifest, **override)
     s3.put_object(Bucket=settings.bucket, Key=manifest_key(TENANT, JOB), Body=manifest.to_json())
     return f"s3://{settings.bucket}/{manifest_key(TENANT, JOB)}", len(manifest.items)
 
@@ -72,8 +75,8 @@ def test_sharded_run_on_s3_equals_the_unsharded_validation(aws, tmp_path, monkey
     a["engine"].pop("seconds"), b["engine"].pop("seconds")
     for column in [*a["dataset"]["column_profiles"], *b["dataset"]["column_profiles"],
                    *a["reference"]["column_profiles"], *b["reference"]["column_profiles"]]:
-        for sketched in ("quantiles", "mean", "std"):  # KLL, and floats merged in other order
-            column.pop(sketched)
+        for merged_float in ("mean", "std"):  # floats merged in another order
+            column.pop(merged_float)  # (quantiles: exact below the planned cap, so equal)
     for side in ("dataset", "reference"):  # co-moments merged in another order: to rounding
         ca, cb = a[side].pop("correlation"), b[side].pop("correlation")
         assert (ca is None) == (cb is None)
@@ -84,6 +87,25 @@ def test_sharded_run_on_s3_equals_the_unsharded_validation(aws, tmp_path, monkey
     assert a == b
     assert sharded.collapse_risk == whole.collapse_risk
     assert merged.rows == 1300 and merged.sampler.exact_duplicate_rows == 300
+
+
+def test_worker_states_follow_the_manifest_quantile_cap(aws, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN the dataset staged twice: as planned (1,300 rows fit the exact cap) and with the
+    # manifest's cap set to SKETCH_ONLY (what the plan of a file above the cap writes)
+    path = _dataset(tmp_path)
+    s3 = boto3.client("s3", region_name=aws.region)
+    kept = {}
+    for cap in (None, SKETCH_ONLY):
+        uri, _ = _stage(aws, path) if cap is None else _stage(aws, path, quantile_limit=cap)
+        # WHEN shard 0 runs on the worker and its state is read back from S3
+        assert batch_worker.main(["--manifest", uri, "--index", "0"]) == 0
+        body = s3.get_object(Bucket=aws.bucket, Key=shard_state_key(TENANT, JOB, 0))["Body"]
+        kept[cap] = PartialState.from_bytes(body.read())
+    # THEN the planned manifest keeps exact values and the sketch-only one keeps none
+    planned = [a.quantiles for a in kept[None].accs.values() if hasattr(a, "quantiles")]
+    sketched = [a.quantiles for a in kept[SKETCH_ONLY].accs.values() if hasattr(a, "quantiles")]
+    assert planned and all(q.exact and q.limit > 1300 for q in planned)
+    assert sketched and all(not q.exact and q.limit == SKETCH_ONLY for q in sketched)
 
 
 def test_s3_file_reads_only_the_row_groups_it_needs(aws, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from synthos.errors import CorruptShardState
 from synthos.profiling.quantiles import (
     EXACT_QUANTILE_LIMIT,
     MIN_EXACT_QUANTILE_LIMIT,
+    SKETCH_ONLY,
     TAIL_LEVELS,
     Quantiles,
     exact_quantile,
@@ -59,6 +60,48 @@ def test_exact_merge_stays_exact_until_the_union_passes_the_cap() -> None:
     qs, err = c.levels()
     assert err == 0.0 and qs is not None
     assert qs["p25"] == float(np.quantile(x[:800], 0.25, method="inverted_cdf"))
+
+
+def test_merge_of_different_caps_is_exact_only_within_the_least_cap() -> None:
+    # GIVEN exact states of 60, 30 and 5 values under caps of 100, 100 and 50 and 100
+    x = np.random.default_rng(3).normal(size=95)
+    parts = [(x[:60], 100), (x[60:90], 100), (x[90:], 50)]
+
+    def fold(order: list[int], group_first: bool) -> Quantiles:
+        a, b, c = (Quantiles.load(_fed(*parts[i]).state()) for i in order)
+        if group_first:  # (a + b) + c
+            a.merge(b)
+            a.merge(c)
+            return a
+        b.merge(c)  # a + (b + c)
+        a.merge(b)
+        return a
+
+    # WHEN merged in every order and grouping
+    folds = [fold(order, g) for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]) for g in (True, False)]
+    # THEN the cap is the least (50) and 95 values pass it: sketched whatever the order;
+    # without the small-cap state, 90 values under 100 stay exact and equal numpy's
+    assert all(q.limit == 50 and not q.exact for q in folds)
+    ab = Quantiles.load(_fed(*parts[0]).state())
+    ab.merge(_fed(*parts[1]))
+    ba = _fed(*parts[1])
+    ba.merge(_fed(*parts[0]))
+    assert ab.exact and ab.levels() == ba.levels() and ab.tails() == ba.tails()
+    assert ab.levels()[0]["p50"] == float(  # type: ignore[index]
+        np.quantile(x[:90], 0.5, method="inverted_cdf"))
+
+
+def test_cap_zero_sketches_from_the_first_value_and_leaves_input_alone() -> None:
+    # GIVEN a cap of 0 (the shards of a file above the cap) and a batch of values
+    x = np.random.default_rng(8).normal(size=70_000)
+    kept = x.copy()
+    q = Quantiles(SKETCH_ONLY)
+    # WHEN fed / THEN sketched at once, the caller's array unchanged, empty state exact
+    assert Quantiles(SKETCH_ONLY).exact and Quantiles(SKETCH_ONLY).levels() == (None, None)
+    q.update(x)
+    assert not q.exact and np.array_equal(x, kept)
+    qs, err = q.levels()
+    assert qs is not None and err and abs(_rank(np.sort(x), qs["p50"]) - 0.5) <= err
 
 
 def test_req_tails_are_within_their_relative_rank_error_merged_or_not() -> None:
@@ -108,7 +151,8 @@ def test_load_refuses_swapped_tail_sketches_and_bad_exact_values() -> None:
     state = _fed(np.arange(500.0), 100).state()
     swapped = {**state, "req_lo": state["req_hi"], "req_hi": state["req_lo"]}
     # WHEN / THEN each is refused
-    for bad in (swapped, {"limit": 10, "exact": np.arange(5)}, {"limit": 0, "exact": []}):
+    for bad in (swapped, {"limit": 10, "exact": np.arange(5)}, {"limit": 0, "exact": []},
+                {"limit": -1, "exact": np.empty(0)}, {"limit": 0, "exact": np.ones(1)}):
         with pytest.raises((ValueError, CorruptShardState)):
             Quantiles.load(bad)
 

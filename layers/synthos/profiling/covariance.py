@@ -36,11 +36,16 @@ class CoMomentAccumulator:
 
     def update(self, batch: pa.RecordBatch) -> None:
         """Fold in the rows of ``batch`` complete (finite) in every column."""
-        block = np.empty((batch.num_rows, len(self.columns)))
+        block = np.empty((batch.num_rows, len(self.columns)), order="F")  # column writes
         for j, name in enumerate(self.columns):
-            arr = pc.cast(batch.column(name), pa.float64(), safe=False)
-            block[:, j] = arr.fill_null(np.nan).to_numpy(zero_copy_only=False)
-        complete = block[np.isfinite(block).all(axis=1)]
+            arr = batch.column(name)
+            if arr.type != pa.float64():
+                arr = pc.cast(arr, pa.float64(), safe=False)
+            if arr.null_count:
+                arr = arr.fill_null(np.nan)
+            block[:, j] = arr.to_numpy(zero_copy_only=False)
+        finite = np.isfinite(block).all(axis=1)
+        complete = block if finite.all() else block[finite]
         if len(complete):
             merged = merge_co_moments((self.n, self.mean, self.cross),
                                       _BACKEND.co_moments(complete))

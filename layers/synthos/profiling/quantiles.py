@@ -13,7 +13,14 @@ the values go into three DataSketches sketches:
 
 The sketches draw unseeded random bits (the binding exposes no seed), so only the exact regime
 is reproducible to the bit; ``limit`` (default 1,000,000, lowered for wide files, see
-``limit_for``) decides where that ends.
+``limit_for``; ``SKETCH_ONLY`` for the shards of a file too big to fit it anyway) decides
+where that ends.
+
+Feeding: each run of up to 65,536 values is sorted once (numpy), then KLL takes it
+ascending, the low-rank REQ ascending and the high-rank REQ descending. The compactors sort
+their buffers, so runs in that order make them 2 to 3 times faster (measured: 237 -> 107 ms
+per 2 million values for the three sketches); the sketches' error bounds hold for any input
+order.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ REQ_K = 40
 EXACT_QUANTILE_LIMIT = 1_000_000
 EXACT_QUANTILE_CELLS = 32_000_000  # values kept over all columns of a state (256 MB)
 MIN_EXACT_QUANTILE_LIMIT = 65_536
+SKETCH_RUN = 65_536  # values sorted together before they feed the sketches
+SKETCH_ONLY = 0  # a cap of 0: any value goes into the sketches (planned shards of big files)
 QUANTILE_LEVELS = {
     "p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99,
 }  # fmt: skip
@@ -68,14 +77,14 @@ class Quantiles:
     def update(self, x: np.ndarray) -> None:
         if not len(x):
             return
-        x = np.array(x, dtype=np.float64)  # a copy: the caller's buffer may be reused
         if self._chunks is not None:
+            x = np.array(x, dtype=np.float64)  # a copy: the caller's buffer may be reused
             self._chunks.append(x)
             self._n += len(x)
             if self._n > self.limit:
                 self._to_sketches()
         else:
-            self._sketch(x)
+            self._sketch(np.asarray(x, dtype=np.float64))
 
     def _values(self) -> np.ndarray:
         assert self._chunks is not None
@@ -95,11 +104,13 @@ class Quantiles:
         self._sketch(values)
 
     def _sketch(self, x: np.ndarray) -> None:
-        self.kll.update(x)
         big = float(np.finfo(np.float32).max)
-        low = np.clip(x, -big, big).astype(np.float32)  # REQ holds float32
-        self.req_lo.update(low)
-        self.req_hi.update(low)
+        for start in range(0, len(x), SKETCH_RUN):
+            ordered = np.sort(x[start : start + SKETCH_RUN])  # one sort serves three sketches
+            self.kll.update(ordered)
+            low = np.clip(ordered, -big, big).astype(np.float32)  # REQ holds float32; monotone
+            self.req_lo.update(low)
+            self.req_hi.update(np.ascontiguousarray(low[::-1]))
 
     def levels(self) -> tuple[dict[str, float] | None, float | None]:
         """(p01..p99, normalized rank error: 0.0 when exact), or (None, None) when empty."""
@@ -131,7 +142,9 @@ class Quantiles:
 
     def merge(self, other: Quantiles) -> None:
         """The quantiles of the union of both value sets; exact while the union fits the cap
-        (the smaller of both caps)."""
+        (the smaller of both caps). Exact exactly when the total count is within the least
+        cap of all merged states (a sketched state already holds more than its own cap), so
+        the regime does not depend on the order or grouping of merges."""
         self.limit = min(self.limit, other.limit)
         if self._chunks is not None and other._chunks is not None:
             self._chunks.extend(c.copy() for c in other._chunks)
@@ -157,8 +170,8 @@ class Quantiles:
     @classmethod
     def load(cls, state: dict[str, Any]) -> Quantiles:
         limit = int(state["limit"])
-        if limit < 1:
-            raise ValueError("quantile cap must be positive")
+        if limit < SKETCH_ONLY:
+            raise ValueError("quantile cap must not be negative")
         out = cls(limit)
         if "exact" in state:
             values = state["exact"]

@@ -26,15 +26,17 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synthos.columns import ColumnSpec, classify_schema
+from synthos.columns import ColumnKind, ColumnSpec, classify_schema
 from synthos.errors import InvalidOption, UnreadableDataset
 from synthos.io.detect import detect
 from synthos.io.readers import open_table, sha256_file
+from synthos.profiling.quantiles import SKETCH_ONLY, limit_for
 
 MANIFEST_VERSION = 1
 DEFAULT_TARGET_BYTES = 256 * 2**20
 MAX_SHARDS = 10_000
 KINDS = ("parquet_row_groups", "ipc_batches", "byte_range", "whole_file")
+_QUANTILE_KINDS = (ColumnKind.NUMERIC, ColumnKind.DATETIME)
 
 
 class SeekableFile(Protocol):
@@ -76,6 +78,7 @@ class Manifest:
     source_warnings: list[str] = field(default_factory=list)
     text: dict[str, Any] = field(default_factory=dict)  # delimiter, encoding, data_start
     version: int = MANIFEST_VERSION
+    quantile_limit: int | None = None  # exact-value cap of every shard (None: limit_for)
 
     @property
     def schema(self) -> pa.Schema:
@@ -113,6 +116,9 @@ class Manifest:
             raise InvalidOption(f"not a shard manifest: {exc}"[:300]) from exc
         if any(i.kind not in KINDS or i.index != n for n, i in enumerate(items)):
             raise InvalidOption("manifest items are not numbered 0..n-1 with known kinds")
+        cap = manifest.quantile_limit
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
+            raise InvalidOption(f"manifest quantile_limit {cap!r} is not a count")
         return manifest
 
 
@@ -198,8 +204,18 @@ def _manifest(uri: str, fmt: str, size: int, sha256: str, schema: pa.Schema,
     items = [ShardItem(i, kind, a, b, rows, nbytes, key(i))
              for i, (kind, a, b, rows, nbytes) in enumerate(spans)]
     schema_b64 = base64.b64encode(schema.serialize().to_pybytes()).decode()
-    return Manifest(uri, fmt, size, sha256, sum(s[3] for s in spans), schema_b64, items,
-                    emb, sample_rows, seed, list(warnings), text)
+    rows = sum(s[3] for s in spans)
+    return Manifest(uri, fmt, size, sha256, rows, schema_b64, items, emb, sample_rows, seed,
+                    list(warnings), text,
+                    quantile_limit=quantile_limit(classify_schema(schema, emb), rows, len(items)))
+
+
+def quantile_limit(specs: Sequence[ColumnSpec], rows_estimate: int, shards: int) -> int:
+    """The exact-value cap for every shard of a file: ``limit_for`` its quantile columns when
+    the whole file fits it (or is one shard, as the one-pass profile), else ``SKETCH_ONLY``:
+    the merged total would pass the cap anyway, so exact values would only fill the states."""
+    cap = limit_for(sum(s.kind in _QUANTILE_KINDS for s in specs))
+    return cap if shards <= 1 or rows_estimate <= cap else SKETCH_ONLY
 
 
 def _binary_spans(f: SeekableFile, fmt: str, target: int

@@ -49,7 +49,8 @@ def profile_shard(manifest: Manifest, index: int, f: SeekableFile,
                         len(manifest.schema), tuple(manifest.source_warnings))
     batches = read_shard_batches(manifest, index, f)
     return profile_batches(batches, source, manifest.specs(), sample_rows=manifest.sample_rows,
-                           seed=manifest.seed, shard_index=index, progress=progress)
+                           seed=manifest.seed, shard_index=index,
+                           quantile_limit=manifest.quantile_limit, progress=progress)
 
 
 def fill_from_shards(state: PartialState, manifest: Manifest,

@@ -126,8 +126,10 @@ def sample_size(sample_rows: int, n_columns: int, warnings: list[str]) -> int:
 
 
 def start_state(source: SourceInfo, specs: Sequence[ColumnSpec], *, sample_rows: int,
-                seed: int, shard_index: int = 0) -> PartialState:
-    """An empty state for the rows of one shard of ``source``."""
+                seed: int, shard_index: int = 0,
+                quantile_limit: int | None = None) -> PartialState:
+    """An empty state for the rows of one shard of ``source``; ``quantile_limit`` is the
+    exact-value cap of every quantile column (None: ``limit_for`` the number of them)."""
     accs = {s.name: make_accumulator(s) for s in specs if s.kind != ColumnKind.UNSUPPORTED}
     if not accs:
         listed = [f"{s.name} ({s.reason})" for s in specs][:5]
@@ -137,7 +139,7 @@ def start_state(source: SourceInfo, specs: Sequence[ColumnSpec], *, sample_rows:
     quantiles = [q for a in accs.values() if isinstance(q := getattr(a, "quantiles", None),
                                                         Quantiles)]
     for q in quantiles:
-        q.limit = limit_for(len(quantiles))
+        q.limit = limit_for(len(quantiles)) if quantile_limit is None else quantile_limit
     names = covariance_columns(_numeric_names(specs), warnings)
     co_moments = None if names is None else CoMomentAccumulator(names)
     return PartialState(source, list(specs), accs, sampler, 0, [shard_index], warnings,
@@ -169,11 +171,11 @@ def _sample_rows(accs: dict[str, ColumnAccumulator], specs: Sequence[ColumnSpec]
 
 def profile_batches(batches: Iterable[pa.RecordBatch], source: SourceInfo,
                     specs: Sequence[ColumnSpec], *, sample_rows: int = 20_000, seed: int = 0,
-                    shard_index: int = 0,
+                    shard_index: int = 0, quantile_limit: int | None = None,
                     progress: Callable[[int], None] | None = None) -> PartialState:
-    """The partial state of the rows in ``batches``."""
+    """The partial state of the rows in ``batches`` (``quantile_limit``: see start_state)."""
     state = start_state(source, specs, sample_rows=sample_rows, seed=seed,
-                        shard_index=shard_index)
+                        shard_index=shard_index, quantile_limit=quantile_limit)
     for batch in batches:
         feed(state, batch)
         if progress is not None:
