@@ -118,3 +118,25 @@ def test_fused_neighbourhood_pass_equals_the_prdc_function():
             assert got[key] == pytest.approx(want[key], abs=1e-12), key
         brute = np.sqrt(((fake[:, None, :] - real[None, :, :]) ** 2).sum(-1)).min(1)
         np.testing.assert_allclose(got["nearest"], brute, rtol=1e-9, atol=1e-9)
+
+
+def test_finite_var_equals_nanvar_and_is_silent_on_empty_columns() -> None:
+    import warnings
+
+    from synthos.signals.spread import finite_var
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(50, 4))
+    x[::3, 1] = np.nan
+    x[:, 2] = np.nan  # a column with no finite value
+    x[5, 3] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        got = finite_var(x)
+    clean = np.where(np.isfinite(x), x, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanvar warns on the empty column
+        expected = np.nanvar(clean, axis=0)
+    np.testing.assert_array_equal(got[[0, 1, 3]], expected[[0, 1, 3]])  # the same bits
+    assert np.isnan(got[2])
+    np.testing.assert_allclose(finite_var(np.array([[1.0], [2.0], [4.0]])), [14 / 9])

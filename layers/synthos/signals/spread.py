@@ -10,7 +10,6 @@ instead of -inf. Vectorised over columns: a 10,000-column table costs a few arra
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -75,13 +74,27 @@ def _iqr(s: np.ndarray) -> np.ndarray:
     return q75 - q25
 
 
+def finite_var(x: np.ndarray) -> np.ndarray:
+    """Population variance per column over the finite values; NaN for a column with none.
+
+    The same arithmetic as ``np.nanvar`` (mean of the finite values, squared deviations summed
+    with the non-finite cells as zeros), written out so that an empty column gives NaN without
+    a warning: replicates run in threads, where ``warnings.catch_warnings`` is not safe.
+    """
+    finite = np.isfinite(x)
+    n = np.count_nonzero(finite, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(finite, x, 0.0).sum(axis=0) / n
+        dev = np.where(finite, x - mean, 0.0)
+        return (dev * dev).sum(axis=0) / n
+
+
 def _anchor_side(anchor: Frame, cols: list[int]
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(usable, variance, IQR, distinct values) per column of the anchor."""
     a = sorted_finite(anchor, cols)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: NaN is the answer
-        return (np.count_nonzero(np.isfinite(a), axis=0) >= 2, np.nanvar(a, axis=0), _iqr(a),
+    with np.errstate(all="ignore"):
+        return (np.count_nonzero(np.isfinite(a), axis=0) >= 2, finite_var(a), _iqr(a),
                 distinct_sorted(a))
 
 
@@ -94,14 +107,13 @@ def measure(candidates: Sequence[Frame], anchor: Frame, ctx: PairContext) -> lis
     continuous = np.isin(cols, ctx.continuous_cols)
     ok_a, var_a, iqr_a, distinct_a = anchor.memo(("spread", tuple(cols)),
                                                  lambda: _anchor_side(anchor, cols))
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: NaN is the answer
+    with np.errstate(all="ignore"):  # all-NaN columns: NaN is the answer
         for m, cand in zip(out, candidates, strict=True):
             if cand.n < 2:
                 continue
             x = sorted_finite(cand, cols)
             ok = ok_a & (np.count_nonzero(np.isfinite(x), axis=0) >= 2)
-            lvar = np.log((np.nanvar(x, axis=0) + _FLOOR) / (var_a + _FLOOR))
+            lvar = np.log((finite_var(x) + _FLOOR) / (var_a + _FLOOR))
             ldistinct = np.log(np.maximum(distinct_sorted(x), 1) / np.maximum(distinct_a, 1))
             liqr = np.log((_iqr(x) + _FLOOR) / np.where(iqr_a > 0, iqr_a, np.nan))
             for i in np.flatnonzero(ok):
