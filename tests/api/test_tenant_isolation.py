@@ -68,6 +68,7 @@ def test_every_route_answers_404_for_another_tenants_ids(api_client, register_us
         ("GET", f"/v1/validations/{a['done']}/report", None),
         ("POST", "/v1/warranties", {"validation_id": a["done"]}),
         ("GET", w, None),
+        ("POST", f"{w}/revoke", {"reason": "not yours"}),
         ("GET", f"{w}/claims", None),
         ("POST", f"{w}/claims", {"dataset_sha256": a["sha"], "observed_collapse_risk": 99.0}),
         ("POST", f"{w}/claims/{a['claim']}/decision", {"decision": "approve"}),

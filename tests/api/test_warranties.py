@@ -361,3 +361,106 @@ def test_public_key_is_published_and_verifies_a_certificate_offline(api_client, 
     assert not verify_certificate(forged, key).valid
     # AND nothing private is in the answer
     assert "PRIVATE" not in response.body.decode()
+
+
+def revoke(client, headers, warranty_id, reason="key leaked"):  # type: ignore[no-untyped-def]
+    return post_json(client, f"/v1/warranties/{warranty_id}/revoke", {"reason": reason},
+                     headers=headers)
+
+
+def test_revoke_is_recorded_and_verify_says_revoked(api_client, issued, pipeline) -> None:
+    # GIVEN an active warranty, verifying valid
+    alice, _, out = issued
+    wid = out["warranty_id"]
+    assert verify(api_client, wid)[1]["valid"] is True
+    # WHEN its tenant's admin revokes it
+    response = revoke(api_client, alice.headers, wid, "dataset withdrawn by its owner")
+    # THEN it is revoked, with the reason, who and when, also on GET
+    assert response.status_code == 200, response.body
+    got = body(api_client.http.get(f"/v1/warranties/{wid}", headers=alice.headers))
+    for answer in (body(response), got):
+        assert answer["status"] == "revoked"
+        assert answer["revocation_reason"] == "dataset withdrawn by its owner"
+        assert answer["revoked_by"] == alice.user_id
+        revoked_at = datetime.fromisoformat(answer["revoked_at"]).astimezone(UTC)
+        assert abs(datetime.now(UTC) - revoked_at) < timedelta(minutes=1)
+    # AND public verification answers invalid because it is revoked (signature still fine),
+    # without the tenant's private reason
+    status, answer = verify(api_client, wid)
+    assert status == 200 and answer["valid"] is False and answer["status"] == "revoked"
+    assert answer["checks"] == {"signature": True, "window": True, "status": False,
+                                "dataset": True}
+    assert answer["reasons"] == ["the warranty is revoked"]
+    assert "withdrawn" not in json.dumps(answer)
+    # AND the expiry schedule leaves it revoked
+    issued_at = datetime.fromisoformat(out["issued_at"]).astimezone(UTC)
+    assert warranties.expire_due(pipeline.settings, issued_at + timedelta(days=91)) == 0
+    assert WarrantyModel.get(alice.tenant_id, wid).status == "revoked"
+
+
+def test_a_claim_on_a_revoked_warranty_is_rejected(api_client, issued) -> None:
+    # GIVEN a revoked warranty
+    alice, _, out = issued
+    assert revoke(api_client, alice.headers, out["warranty_id"]).status_code == 200
+    cert = out["certificate"]["certificate"]
+    # WHEN a claim is filed on it, with evidence that would otherwise go under review
+    response = post_json(api_client, f"/v1/warranties/{out['warranty_id']}/claims",
+                         {"dataset_sha256": cert["dataset_sha256"],
+                          "observed_collapse_risk": 99.0}, headers=alice.headers)
+    # THEN the pre-check rejects it, naming the revocation
+    assert response.status_code == 201, response.body
+    got = body(response)
+    assert got["status"] == "rejected" and "revoked" in got["reason"]
+
+
+def test_revoke_refusals(api_client, issued, register_user, api_key_headers) -> None:
+    # GIVEN an active warranty of alice's
+    alice, _, out = issued
+    wid = out["warranty_id"]
+    # THEN a key without admin scope gets 403 (even with write), and nothing moved
+    writer = api_key_headers(api_client, alice, scopes=["read", "write"])
+    response = revoke(api_client, writer, wid)
+    assert response.status_code == 403, response.body
+    # AND bob, admin of his own tenant, gets 404 as for an unknown id
+    bob = register_user(api_client)
+    for headers, target in ((bob.headers, wid), (alice.headers, "wty_unknown"),
+                            (alice.headers, "bad id!")):
+        response = revoke(api_client, headers, target)
+        assert response.status_code == 404, (target, response.body)
+        assert body(response)["error"]["code"] == "not_found"
+    # AND a missing, blank, too long or extra-field body is 400
+    for payload in ({}, {"reason": "   "}, {"reason": "x" * 501},
+                    {"reason": "ok", "status": "active"}):
+        response = post_json(api_client, f"/v1/warranties/{wid}/revoke", payload,
+                             headers=alice.headers)
+        assert response.status_code == 400, (payload, response.body)
+    assert body(api_client.http.get(f"/v1/warranties/{wid}",
+                                    headers=alice.headers))["status"] == "active"
+    # AND once revoked, a second revoke is 409 and keeps the first reason
+    assert revoke(api_client, alice.headers, wid, "first").status_code == 200
+    again = revoke(api_client, alice.headers, wid, "second")
+    assert again.status_code == 409, again.body
+    assert body(again)["error"]["details"]["status"] == "revoked"
+    assert WarrantyModel.get(alice.tenant_id, wid).revocation_reason == "first"
+
+
+def test_an_expired_warranty_cannot_be_revoked(api_client, issued, pipeline) -> None:
+    # GIVEN a warranty expired by the schedule, and one past its date the schedule missed
+    alice, _, out = issued
+    issued_at = datetime.fromisoformat(out["issued_at"]).astimezone(UTC)
+    from synthos.api.errors import Conflict
+    from synthos.api.principal import Principal
+
+    admin = Principal(tenant_id=alice.tenant_id, user_id=alice.user_id,
+                      scopes=frozenset({"admin"}), kind="user", credential_id="test")
+    # WHEN revoked after its expiry date, before the schedule ran: 409, it is past its date
+    with pytest.raises(Conflict) as info:
+        warranties.revoke(pipeline.settings, admin, out["warranty_id"], "late",
+                          now=issued_at + timedelta(days=91))
+    assert info.value.details == {"status": "expired"}
+    # AND once the schedule expired it, the API answers 409 with its status
+    assert warranties.expire_due(pipeline.settings, issued_at + timedelta(days=91)) == 1
+    response = revoke(api_client, alice.headers, out["warranty_id"])
+    assert response.status_code == 409 and body(response)["error"]["details"] == {
+        "status": "expired"}
+    assert WarrantyModel.get(alice.tenant_id, out["warranty_id"]).revoked_at is None

@@ -9,9 +9,9 @@ import re
 import secrets
 import time
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from synthos.aws.uploads import MAX_UPLOAD_BYTES
 from synthos.engine import ValidateOptions
@@ -87,6 +87,12 @@ class UpdateDatasetRequest(Request):
 
 class IssueWarrantyRequest(Request):
     validation_id: str = Field(pattern=_ID)
+
+
+class RevokeWarrantyRequest(Request):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=500)] = Field(
+        description="why it is revoked (1 to 500 characters, blanks alone refused)")
 
 
 class ClaimDecisionRequest(Request):
@@ -193,6 +199,9 @@ class WarrantyOut(Response):
     verification_code: str
     certificate: dict[str, Any] = Field(description="the signed document (cert.json)")
     pdf_url: str | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = Field(default=None, description="user id of the revoking admin")
+    revocation_reason: str | None = None
 
 
 class WarrantyPage(Response):

@@ -1,5 +1,6 @@
 """Warranties: issue a signed certificate for an eligible completed validation, list/get them,
-verify one publicly, and expire those past their date (the pipeline's expiry schedule).
+verify one publicly, revoke one (admin), and expire those past their date (the pipeline's
+expiry schedule).
 
 The certificate is built and signed by :mod:`synthos.warranty` (Ed25519); it is stored as issued
 in the warranties table and as ``cert.json`` + PDF in S3 (``keys.warranty_key``).
@@ -41,7 +42,7 @@ from synthos.warranty import (
     verify_certificate,
 )
 
-ACTIVE, EXPIRED = "active", "expired"
+ACTIVE, EXPIRED, REVOKED = "active", "expired", "revoked"
 RESERVATION_TTL = timedelta(minutes=5)  # an issue takes seconds; a crashed one frees after this
 
 
@@ -59,7 +60,8 @@ def warranty_out(settings: Settings, item: WarrantyModel, *, with_pdf: bool = Fa
         dataset_id=item.dataset_id, status=item.status, issued_at=item.issued_at,
         expires_at=item.expires_at,
         verification_code=str(item.certificate.get("verification_code", "")),
-        certificate=item.certificate, pdf_url=pdf_url)
+        certificate=item.certificate, pdf_url=pdf_url, revoked_at=item.revoked_at,
+        revoked_by=item.revoked_by, revocation_reason=item.revocation_reason)
 
 
 def load(tenant_id: str, warranty_id: str) -> WarrantyModel:
@@ -164,6 +166,30 @@ def _store(settings: Settings, tenant: str, dataset_id: str,
 
 def get(settings: Settings, principal: Principal, warranty_id: str) -> WarrantyOut:
     return warranty_out(settings, load(principal.tenant_id, warranty_id), with_pdf=True)
+
+
+def revoke(settings: Settings, principal: Principal, warranty_id: str, reason: str,
+           now: datetime | None = None) -> WarrantyOut:
+    """An admin moves an active warranty of the tenant to revoked, recording why, who and when
+    (conditional: still active and not past its date; Conflict otherwise)."""
+    principal.require("admin")
+    item = load(principal.tenant_id, warranty_id)
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    try:
+        item.update(actions=[WarrantyModel.status.set(REVOKED),
+                             WarrantyModel.revoked_at.set(at),
+                             WarrantyModel.revoked_by.set(principal.user_id),
+                             WarrantyModel.revocation_reason.set(reason)],
+                    condition=(WarrantyModel.status == ACTIVE)
+                    & (WarrantyModel.expires_at > at))
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        current = load(principal.tenant_id, warranty_id)
+        status = current.status if current.status != ACTIVE else EXPIRED  # past its date
+        raise Conflict(f"warranty {warranty_id} is {status}; only an active warranty can be "
+                       "revoked", details={"status": status}) from exc
+    return warranty_out(settings, item, with_pdf=True)
 
 
 def list_warranties(settings: Settings, principal: Principal, limit: int,

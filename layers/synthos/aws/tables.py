@@ -237,6 +237,9 @@ class WarrantyModel(_Base):
     issued_at = UTCDateTimeAttribute(default=utcnow)
     expires_at = UTCDateTimeAttribute()
     pdf_key = UnicodeAttribute(null=True)
+    revoked_at = UTCDateTimeAttribute(null=True)  # set with status revoked (admin revoke)
+    revoked_by = UnicodeAttribute(null=True)  # the revoking admin's user id
+    revocation_reason = UnicodeAttribute(null=True)
 
 
 class ClaimModel(_Base):

@@ -1,4 +1,5 @@
-"""``/v1/warranties``: issue, list, get, public verify, claims and their admin decision."""
+"""``/v1/warranties``: issue, list, get, revoke (admin), public verify, claims and their admin
+decision."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from synthos.api.payloads import (
     ClaimPage,
     IssueWarrantyRequest,
     PublicKeyOut,
+    RevokeWarrantyRequest,
     VerifyOut,
     WarrantyOut,
 )
@@ -72,6 +74,21 @@ def warranty_public_key() -> Any:
 def get_warranty(warranty_id: str) -> Any:
     principal = context.require(bp.current_request, "read")
     out = warranties.get(context.current_settings(), principal, warranty_id)
+    return json_response(out.model_dump(mode="json"))
+
+
+@bp.route("/warranties/{warranty_id}/revoke", methods=["POST"])
+@document("Revoke an active warranty (admin): it answers revoked to verify and claims from now "
+          "on; the reason, who and when are recorded", request=RevokeWarrantyRequest,
+          response=WarrantyOut, scope="admin", tags=_TAGS,
+          errors=(404, 409))
+def revoke_warranty(warranty_id: str) -> Any:
+    request = bp.current_request
+    principal = context.require(request, "admin")
+    body = parse_body(request, RevokeWarrantyRequest)
+    out = warranties.revoke(context.current_settings(), principal, warranty_id, body.reason)
+    context.logger.info("warranty revoked", extra={"tenant_id": principal.tenant_id,
+                                                   "warranty_id": warranty_id})
     return json_response(out.model_dump(mode="json"))
 
 
