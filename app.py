@@ -25,6 +25,7 @@ from chalice import Chalice, Response
 
 from synthos.api.context import current_settings, logger, metrics
 from synthos.api.errors import ApiError, error_body, status_for
+from synthos.api.headers import SECURITY_HEADERS
 from synthos.api.http import json_response
 from synthos.api.routes import BLUEPRINTS
 from synthos.errors import SynthosError
@@ -32,15 +33,6 @@ from synthos.errors import SynthosError
 app = Chalice(app_name="synthos")
 API_PREFIX = "/v1"
 
-SECURITY_HEADERS = {
-    "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
-}
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key"
 CORS_EXPOSE_HEADERS = "Retry-After, X-Request-Id"
 CORS_MAX_AGE = "600"
