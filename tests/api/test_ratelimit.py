@@ -91,15 +91,18 @@ def test_a_lost_race_rereads_instead_of_overwriting(clock, monkeypatch):
     assert _tokens("race") == pytest.approx(2.0, abs=1e-5)
 
 
-def test_the_api_answers_429_with_retry_after(api_client, register_user, monkeypatch):
-    # GIVEN a principal bucket of 2 requests that barely refills
+def test_the_api_answers_429_with_retry_after(api_client, register_user, monkeypatch, clock):
+    # GIVEN a principal bucket of 2 requests refilling 0.1 token/s, and a clock that stands still
     monkeypatch.setattr(ratelimit, "PRINCIPAL", ratelimit.Bucket(capacity=2.0, per_second=0.1))
     user = register_user(api_client)
     codes = [api_client.http.get("/v1/auth/me", headers=user.headers) for _ in range(3)]
     assert [r.status_code for r in codes] == [200, 200, 429]
     limited = codes[2]
-    assert json.loads(limited.body)["error"]["code"] == "rate_limited"
-    assert 1 <= int(limited.headers["Retry-After"]) <= 10
+    error = json.loads(limited.body)["error"]
+    # THEN the empty bucket needs one whole token: 1 / 0.1 = 10 s, in the header and the body
+    assert error["code"] == "rate_limited"
+    assert limited.headers["Retry-After"] == "10"
+    assert error["details"]["retry_after"] == 10
     # another user of another tenant is not affected
     other = register_user(api_client)
     assert api_client.http.get("/v1/auth/me", headers=other.headers).status_code == 200
