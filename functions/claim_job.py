@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
+from synthos.aws.settings import Settings
 from synthos.pipeline.claim import claim_job
-from synthos.pipeline.runtime import lambda_handler, logger, metrics, settings
+from synthos.pipeline.runtime import pipeline_step
 
 
-@lambda_handler
-def handler(event: dict[str, Any], context: Any) -> Any:
-    out = claim_job(settings(), event)
-    metrics.add_metric(name="JobsClaimed", unit=MetricUnit.Count, value=1)
-    logger.info("claim_job done", extra={"job_id": event.get("job_id")})
-    return out
+@pipeline_step("JobsClaimed")
+def handler(settings: Settings, event: dict[str, Any]) -> Any:
+    return claim_job(settings, event)

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
+from synthos.aws.settings import Settings
 from synthos.pipeline.complete import complete
-from synthos.pipeline.runtime import idempotent_on, lambda_handler, logger, metrics, settings
+from synthos.pipeline.runtime import pipeline_step
 
 
-@lambda_handler
-@idempotent_on("[tenant_id, job_id]")
-def handler(event: dict[str, Any], context: Any) -> Any:
-    out = complete(settings(), event)
-    metrics.add_metric(name="JobsCompleted", unit=MetricUnit.Count, value=1)
-    logger.info("complete_job done", extra={"job_id": event.get("job_id")})
-    return out
+@pipeline_step("JobsCompleted", idempotency_key="[tenant_id, job_id]")
+def handler(settings: Settings, event: dict[str, Any]) -> Any:
+    return complete(settings, event)

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from synthos.pipeline.runtime import lambda_handler, logger, metrics, settings
+from synthos.aws.settings import Settings
+from synthos.pipeline.runtime import pipeline_step
 from synthos.pipeline.shards import record_shard
 
 
-@lambda_handler
-def handler(event: dict[str, Any], context: Any) -> Any:
-    out = record_shard(settings(), event)
-    metrics.add_metric(name="ShardsDone", unit=MetricUnit.Count, value=1)
-    logger.info("record_shard done", extra={"job_id": event.get("job_id")})
-    return out
+@pipeline_step("ShardsDone")
+def handler(settings: Settings, event: dict[str, Any]) -> Any:
+    return record_shard(settings, event)

@@ -33,7 +33,6 @@ from synthos.aws.settings import Settings
 from synthos.aws.tables import DatasetModel, utcnow
 from synthos.errors import InputError
 from synthos.io.detect import format_from_name
-from synthos.io.readers import open_table, sha256_file
 from synthos.pipeline import datasets, storage
 
 RANGED = ("parquet", "arrow", "feather")
@@ -67,7 +66,10 @@ def record(dataset: DatasetModel, fmt: str, columns: int | None, rows: int | Non
 
 
 def inspect_small(settings: Settings, dataset: DatasetModel, scratch: str) -> None:
-    """Open the whole file (the reader's named error when it cannot be read) and record it."""
+    """Open the whole file (the reader's named error when it cannot be read) and record it.
+    The readers (pyarrow) are imported here: ClaimJob imports this module for every event."""
+    from synthos.io.readers import open_table, sha256_file
+
     with storage.scratch(scratch) as work:
         path = storage.download(settings, dataset.s3_key, work)
         source = open_table(path)
@@ -111,6 +113,8 @@ def _describe_large(settings: Settings, dataset: DatasetModel, size: int,
 
 def _text_columns(settings: Settings, dataset: DatasetModel, fmt: str) -> int:
     """The columns of a large text file, from its first complete lines."""
+    from synthos.io.readers import open_table
+
     head = storage.get_bytes(settings, dataset.s3_key, f"bytes=0-{HEADER_BYTES - 1}")
     lines = head[: head.rfind(b"\n") + 1] or head
     with storage.scratch(f"header-{dataset.dataset_id}") as work:

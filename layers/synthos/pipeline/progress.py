@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
+
 from synthos.aws.clients import client
-from synthos.aws.job_store import advance
+from synthos.aws.job_store import StaleJobTransition, advance
 from synthos.aws.settings import Settings
-from synthos.aws.tables import JobModel
+from synthos.aws.tables import JobModel, utcnow
 from synthos.jobs import JobStatus
 from synthos.pipeline import websocket
 
@@ -51,7 +54,21 @@ def announce(settings: Settings, job: JobModel) -> None:
 def move(settings: Settings, tenant_id: str, job_id: str, target: JobStatus,
          **fields: Any) -> JobModel:
     """Advance the job (conditionally) and announce its new state."""
-    advance(tenant_id, job_id, target, **fields)
-    job = JobModel.get(tenant_id, job_id, consistent_read=True)
+    job = advance(tenant_id, job_id, target, **fields)  # holds the updated item (ALL_NEW)
     announce(settings, job)
     return job
+
+
+def update_while(tenant_id: str, job_id: str, status: JobStatus,
+                 actions: list[Action]) -> JobModel:
+    """Apply ``actions`` (and ``updated_at``) only while the job is ``status``; the updated job
+    back. Raises StaleJobTransition when it has moved on."""
+    job = JobModel(tenant_id, job_id)
+    try:
+        job.update(actions=[*actions, JobModel.updated_at.set(utcnow())],
+                   condition=JobModel.status == status.value)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise StaleJobTransition(f"job {job_id} is no longer {status.value}") from exc
+        raise
+    return job  # the update's ALL_NEW answer: no read back needed

@@ -5,15 +5,12 @@ completes, and a failed job's objects are deleted, so a partial result is never 
 
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
-
-from synthos.aws.job_store import StaleJobTransition
 from synthos.aws.keys import report_key, result_key
 from synthos.aws.settings import Settings
-from synthos.aws.tables import JobModel, utcnow
+from synthos.aws.tables import JobModel
 from synthos.jobs import JobStatus
 from synthos.pipeline import storage
-from synthos.pipeline.progress import announce
+from synthos.pipeline.progress import announce, update_while
 from synthos.result import ValidationResult
 
 
@@ -21,18 +18,10 @@ def write_result(settings: Settings, tenant_id: str, job_id: str,
                  result: ValidationResult) -> JobModel:
     """Store the result JSON and put its summary on the (reducing) job."""
     storage.put_json(settings, result_key(tenant_id, job_id), result.model_dump_json())
-    job = JobModel(tenant_id, job_id)
-    try:
-        job.update(actions=[JobModel.collapse_risk.set(float(result.collapse_risk)),
-                            JobModel.risk_level.set(result.risk_level),
-                            JobModel.drift_score.set(float(result.drift_score)),
-                            JobModel.progress.set(0.8), JobModel.updated_at.set(utcnow())],
-                   condition=JobModel.status == JobStatus.REDUCING.value)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleJobTransition(f"job {job_id} is no longer reducing") from exc
-        raise
-    job = JobModel.get(tenant_id, job_id, consistent_read=True)
+    job = update_while(tenant_id, job_id, JobStatus.REDUCING, [
+        JobModel.collapse_risk.set(float(result.collapse_risk)),
+        JobModel.risk_level.set(result.risk_level),
+        JobModel.drift_score.set(float(result.drift_score)), JobModel.progress.set(0.8)])
     announce(settings, job)
     return job
 

@@ -1,11 +1,12 @@
 """What every handler in ``functions/`` shares: Powertools Logger/Metrics/Tracer, settings read
-once per invocation at the edge, and Powertools idempotency on the idempotency table.
+once per invocation at the edge, a count metric and a log line per step, and Powertools
+idempotency on the idempotency table where an event may be delivered twice.
 
-    from synthos.pipeline.runtime import lambda_handler, settings
+    from synthos.pipeline.runtime import pipeline_step
 
-    @lambda_handler
-    def handler(event, context):
-        return claim.claim_job(settings(), event)
+    @pipeline_step("JobsClaimed")
+    def handler(settings, event):
+        return claim.claim_job(settings, event)
 """
 
 from __future__ import annotations
@@ -56,22 +57,41 @@ def lambda_handler(fn: Handler) -> Handler:
     return functools.wraps(fn)(wrapped)
 
 
-def idempotent_on(key_jmespath: str, expires_s: int = 3600) -> Callable[[Handler], Handler]:
-    """Powertools idempotency keyed on ``key_jmespath`` of the event (a redelivered event gets
-    the first invocation's result instead of running again)."""
+Step = Callable[[Settings, dict[str, Any]], Any]
 
-    def decorate(fn: Handler) -> Handler:
-        @functools.wraps(fn)
+
+def pipeline_step(metric: str, *, idempotency_key: str | None = None,
+                  expires_s: int = 3600) -> Callable[[Step], Handler]:
+    """A Lambda handler around ``step(settings, event)``: settings read once, ``metric`` counted
+    and ``<module> done`` logged after it returns; with ``idempotency_key`` (a JMESPath of the
+    event) a redelivered event gets the first invocation's result instead of running again."""
+
+    def decorate(step: Step) -> Handler:
+        name = step.__module__.rsplit(".", 1)[-1]
+
+        @functools.wraps(step)
         def run(event: dict[str, Any], context: Any) -> Any:
             current = settings()
-            store = DynamoDBPersistenceLayer(
-                table_name=current.table_name("idempotency"),
-                boto3_client=client("dynamodb", current))
-            config = IdempotencyConfig(event_key_jmespath=key_jmespath,
-                                       expires_after_seconds=expires_s,
-                                       raise_on_no_idempotency_key=True)
-            return idempotent(persistence_store=store, config=config)(fn)(event, context)
 
-        return run
+            @functools.wraps(step)  # the idempotency records are keyed on its module.qualname
+            def once(event: dict[str, Any], context: Any) -> Any:
+                out = step(current, event)
+                metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+                logger.info(f"{name} done", extra={"job_id": event.get("job_id")})
+                return out
+
+            if idempotency_key is None:
+                return once(event, context)
+            return _idempotent(current, idempotency_key, expires_s)(once)(event, context)
+
+        return lambda_handler(run)
 
     return decorate
+
+
+def _idempotent(current: Settings, key_jmespath: str, expires_s: int) -> Callable[[Handler], Any]:
+    store = DynamoDBPersistenceLayer(table_name=current.table_name("idempotency"),
+                                     boto3_client=client("dynamodb", current))
+    config = IdempotencyConfig(event_key_jmespath=key_jmespath, expires_after_seconds=expires_s,
+                               raise_on_no_idempotency_key=True)
+    return idempotent(persistence_store=store, config=config)

@@ -10,38 +10,27 @@ scores it against the reference exactly as the small path does
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import UpdateError
-
-from synthos.aws.job_store import StaleJobTransition, get_job
+from synthos.aws.job_store import get_job
 from synthos.aws.keys import manifest_key
 from synthos.aws.settings import Settings
-from synthos.aws.tables import JobModel, utcnow
-from synthos.columns import classify_schema
-from synthos.io.readers import open_table
+from synthos.aws.tables import JobModel
 from synthos.jobs import JobStatus
 from synthos.pipeline import datasets, storage
 from synthos.pipeline.errors import ShardsIncomplete
-from synthos.pipeline.options import engine_options
-from synthos.pipeline.progress import announce, move
+from synthos.pipeline.progress import announce, move, update_while
 from synthos.pipeline.results import write_result
-from synthos.profile import ProfileOutcome, profile_source
+
+if TYPE_CHECKING:
+    from synthos.profile import ProfileOutcome
 
 
 def record_shard(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
     """One more shard done: ``shards_done += 1`` and progress, conditional on validating.
     Returns ``{}``: every iteration's output lands in the Map's (discarded) result array."""
     tenant, job_id = state["tenant_id"], state["job_id"]
-    job = JobModel(tenant, job_id)
-    try:
-        job.update(actions=[JobModel.shards_done.add(1), JobModel.updated_at.set(utcnow())],
-                   condition=JobModel.status == JobStatus.VALIDATING.value)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleJobTransition(f"job {job_id} is no longer validating") from exc
-        raise
-    job = JobModel.get(tenant, job_id, consistent_read=True)
+    job = update_while(tenant, job_id, JobStatus.VALIDATING, [JobModel.shards_done.add(1)])
     total = max(int(job.shards_total or 1), 1)
     job.update(actions=[JobModel.progress.set(0.1 + 0.6 * min(int(job.shards_done), total)
                                               / total)])
@@ -51,6 +40,10 @@ def record_shard(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
 
 def _reference_outcome(settings: Settings, tenant: str, reference_id: str,
                        opts: Any) -> ProfileOutcome:
+    from synthos.columns import classify_schema
+    from synthos.io.readers import open_table
+    from synthos.profile import profile_source
+
     reference = datasets.load(tenant, reference_id, "reference")
     with storage.scratch(f"{reference_id}-ref") as work:
         source = open_table(storage.download(settings, reference.s3_key, work))
@@ -59,9 +52,11 @@ def _reference_outcome(settings: Settings, tenant: str, reference_id: str,
 
 
 def reduce_shards(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
-    """Merge the shard states, finalize, score, and store the result (job -> reducing)."""
+    """Merge the shard states, finalize, score, and store the result (job -> reducing).
+    The engine is imported here, not at module load: RecordShard runs once per shard."""
     from synthos.aws.batch_worker import reduce_states
     from synthos.engine import result_from_outcomes
+    from synthos.pipeline.options import engine_options
     from synthos.shard import Manifest, finalize
 
     tenant, job_id = state["tenant_id"], state["job_id"]
