@@ -134,10 +134,8 @@ def _run_validate(args: argparse.Namespace) -> int:
 
         result = validate(args.dataset, args.reference, options, progress)
     if args.json_out:
-        out = Path(args.json_out)
-        tmp = out.with_name(out.name + ".partial")
-        tmp.write_text(result.model_dump_json(indent=2))
-        tmp.replace(out)  # never leave a half-written result behind
+        write_atomically(Path(args.json_out),
+                         lambda f: f.write(result.model_dump_json(indent=2).encode()))
     if args.pdf_out:
         write_atomically(Path(args.pdf_out), lambda f: render_report(result, f))
     if not args.quiet:

@@ -46,19 +46,25 @@ def test_directory(tmp_path: Path) -> None:
         open_table(tmp_path)
 
 
-def test_zero_byte_file(tmp_path: Path) -> None:
-    # GIVEN an empty file / WHEN opened / THEN EmptyDataset
-    path = tmp_path / "empty.parquet"
-    path.write_bytes(b"")
-    with pytest.raises(EmptyDataset, match="0 bytes"):
-        open_table(path)
-
-
-def test_header_only_csv(tmp_path: Path) -> None:
-    # GIVEN a CSV with a header and no rows / WHEN opened / THEN EmptyDataset
-    path = tmp_path / "h.csv"
-    path.write_text("a,b,c\n")
-    with pytest.raises(EmptyDataset, match="no rows"):
+@pytest.mark.parametrize(
+    ("name", "payload", "error", "match"),
+    [
+        ("empty.parquet", b"", EmptyDataset, "0 bytes"),  # zero-byte file
+        ("h.csv", b"a,b,c\n", EmptyDataset, "no rows"),  # CSV header, no rows
+        ("upload.csv", b"PK\x03\x04rest-of-a-zip", UnsupportedFormat, None),  # Excel/ZIP
+        ("upload.csv", b"FEA1....", UnsupportedFormat, None),  # Feather v1
+        ("rows.json", b'[{"a": 1}, {"a": 2}]', UnsupportedFormat, "JSON Lines"),  # JSON array
+        ("rows.jsonl", b'{"a": 1}\n{"a": 2}\n{"a": \n', UnreadableDataset, "line 3"),
+    ],
+    ids=["zero-byte", "header-only-csv", "zip", "feather-v1", "json-array", "bad-json-line"],
+)
+def test_unopenable_files(
+    tmp_path: Path, name: str, payload: bytes, error: type[Exception], match: str | None
+) -> None:
+    # GIVEN a file with these bytes / WHEN opened / THEN the named error (naming the cause)
+    path = tmp_path / name
+    path.write_bytes(payload)
+    with pytest.raises(error, match=match):
         open_table(path)
 
 
@@ -220,34 +226,6 @@ def test_garbage_bytes(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(random.Random(1).randbytes(4096))
     with pytest.raises(UnreadableDataset, match="binary content"):
-        open_table(path)
-
-
-@pytest.mark.parametrize(
-    ("payload", "error"),
-    [(b"PK\x03\x04rest-of-a-zip", UnsupportedFormat), (b"FEA1....", UnsupportedFormat)],
-)
-def test_foreign_binary_formats(tmp_path: Path, payload: bytes, error: type) -> None:
-    # GIVEN an Excel/ZIP file and a Feather v1 file / WHEN opened / THEN UnsupportedFormat
-    path = tmp_path / "upload.csv"
-    path.write_bytes(payload)
-    with pytest.raises(error):
-        open_table(path)
-
-
-def test_json_array_document_is_unsupported(tmp_path: Path) -> None:
-    # GIVEN a JSON array (not JSON Lines) / WHEN opened / THEN UnsupportedFormat naming the fix
-    path = tmp_path / "rows.json"
-    path.write_text('[{"a": 1}, {"a": 2}]')
-    with pytest.raises(UnsupportedFormat, match="JSON Lines"):
-        open_table(path)
-
-
-def test_invalid_json_line(tmp_path: Path) -> None:
-    # GIVEN a JSON Lines file whose third line is broken / WHEN opened / THEN the line is named
-    path = tmp_path / "rows.jsonl"
-    path.write_text('{"a": 1}\n{"a": 2}\n{"a": \n')
-    with pytest.raises(UnreadableDataset, match="line 3"):
         open_table(path)
 
 

@@ -21,13 +21,14 @@ import pyarrow.csv as pacsv
 import pyarrow.types as pat
 
 from synthos.errors import EmptyDataset, UnreadableDataset
-from synthos.io.detect import Detection
+from synthos.io.detect import Detection, unreadable
 
 NULL_TOKENS = ["", "NULL", "null", "Null", "NA", "N/A", "n/a", "#N/A", "#NA", "None", "none", "nil"]
 _MIN_BLOCK = 1 << 20
 _MAX_BLOCK = 1 << 28
 _PROBE_LIMIT = 1 << 25
 _MAX_RETRIES = 64
+_HOW = "cannot be read as delimited text"
 _LATIN1_WARNING = "the file is not valid UTF-8; it was decoded as Latin-1"
 _BAD_COLUMN = re.compile(r"CSV column #(\d+)")
 
@@ -83,7 +84,7 @@ def open_csv_source(path: Path, det: Detection) -> tuple[pa.Schema, list[str], i
             break
         except pa.ArrowInvalid as exc:
             if not _repair(plan, exc, schema, warnings):
-                raise _unreadable(path, exc) from exc
+                raise unreadable(path, _HOW, exc) from exc
     else:
         raise UnreadableDataset(f"{path.name}: too many columns with inconsistent types")
     warnings.extend(_type_warnings(plan))
@@ -104,7 +105,7 @@ def iter_csv_batches(
         reader = _open(plan, plan.block_size(batch_rows), columns, _RowSkipper())
         yield from reader
     except pa.ArrowException as exc:
-        raise _unreadable(plan.path, exc) from exc
+        raise unreadable(plan.path, _HOW, exc) from exc
 
 
 def _open(
@@ -218,10 +219,3 @@ def _probe_lines(path: Path, compression: str | None) -> tuple[int, float]:
     longest = max(len(line) for line in complete) + 1
     per_row = sum(len(line) + 1 for line in complete) / len(complete)
     return longest, per_row
-
-
-def _unreadable(path: Path, exc: Exception) -> UnreadableDataset:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return UnreadableDataset(
-        f"{path.name} cannot be read as delimited text: {reason}", details={"cause": reason}
-    )

@@ -200,3 +200,10 @@ def _choose_text(declared: str | None, sniffed: str, source: str) -> tuple[str, 
     return sniffed, (
         f"{source} says {declared} but the content is {sniffed} text; read as {sniffed}",
     )
+
+
+def unreadable(path: Path, how: str, exc: Exception) -> UnreadableDataset:
+    """``UnreadableDataset("<file name> <how>: <first line of exc>")``, the exception's type
+    standing in for an exception without text; the reason also goes in ``details["cause"]``."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return UnreadableDataset(f"{path.name} {how}: {reason}", details={"cause": reason})

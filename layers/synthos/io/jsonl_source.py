@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.json as pajson
 
 from synthos.errors import EmptyDataset, UnreadableDataset
-from synthos.io.detect import Detection
+from synthos.io.detect import Detection, unreadable
 
 _BLOCK_BYTES = 1 << 24
 _PY_BLOCK_BYTES = 1 << 22
@@ -66,7 +66,7 @@ def iter_jsonl_batches(
             try:
                 table = _arrow_table(block, schema)
             except pa.ArrowException as exc:
-                raise _unreadable(plan.path, exc) from exc
+                raise unreadable(plan.path, "cannot be read as JSON Lines", exc) from exc
         if columns is not None:
             table = table.select(list(columns))
         yield from table.to_batches(max_chunksize=batch_rows)
@@ -236,10 +236,3 @@ def _python_table(block: bytes, first_line: int, schema: pa.Schema, path: Path) 
         except (pa.ArrowException, OverflowError) as exc:
             raise UnreadableDataset(f"{path.name}: column {f.name} cannot be read: {exc}") from exc
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _unreadable(path: Path, exc: Exception) -> UnreadableDataset:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return UnreadableDataset(
-        f"{path.name} cannot be read as JSON Lines: {reason}", details={"cause": reason}
-    )

@@ -29,7 +29,7 @@ from synthos.errors import (
     UnreadableDataset,
 )
 from synthos.io.csv_source import iter_csv_batches, open_csv_source
-from synthos.io.detect import Detection, detect
+from synthos.io.detect import Detection, detect, unreadable
 from synthos.io.jsonl_source import iter_jsonl_batches, open_jsonl_source
 
 StreamFn = Callable[[int, list[str]], Iterator[pa.RecordBatch]]
@@ -115,10 +115,10 @@ def _open_parquet(path: Path, det: Detection) -> Opened:
         meta = pq.ParquetFile(str(path))
         schema, rows = meta.schema_arrow, meta.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
-        raise _unreadable(path, "Parquet", exc) from exc
+        raise unreadable(path, "is not a readable Parquet", exc) from exc
     if rows == 0:
         raise EmptyDataset(f"{path.name} has no rows")
-    schema, warnings = _drop_pandas_index(schema)
+    schema, warnings = drop_pandas_index(schema)
 
     def stream(batch_rows: int, names: list[str]) -> Iterator[pa.RecordBatch]:
         # buffered column-chunk streams: memory follows the batch, not the row group
@@ -128,7 +128,9 @@ def _open_parquet(path: Path, det: Detection) -> Opened:
     return schema, warnings, rows, stream
 
 
-def _drop_pandas_index(schema: pa.Schema) -> tuple[pa.Schema, list[str]]:
+def drop_pandas_index(schema: pa.Schema) -> tuple[pa.Schema, list[str]]:
+    """``schema`` without the pandas index columns (``__index_level_N__``), and a warning
+    naming them when there were any."""
     index = [f.name for f in schema if _PANDAS_INDEX.match(f.name)]
     if not index:
         return schema, []
@@ -141,7 +143,7 @@ def _open_ipc_file(path: Path, det: Detection) -> Opened:
         reader = pa.ipc.open_file(pa.memory_map(str(path)))
         schema, rows = reader.schema, reader.count_rows()
     except (pa.ArrowException, OSError) as exc:
-        raise _unreadable(path, "Arrow IPC file", exc) from exc
+        raise unreadable(path, "is not a readable Arrow IPC file", exc) from exc
     if rows == 0:
         raise EmptyDataset(f"{path.name} has no rows")
 
@@ -159,7 +161,7 @@ def _open_ipc_stream(path: Path, det: Detection) -> Opened:
         schema = reader.schema
         has_rows = any(batch.num_rows for batch in reader)
     except (pa.ArrowException, OSError) as exc:
-        raise _unreadable(path, "Arrow IPC stream", exc) from exc
+        raise unreadable(path, "is not a readable Arrow IPC stream", exc) from exc
     if not has_rows:
         raise EmptyDataset(f"{path.name} has no rows")
 
@@ -184,13 +186,6 @@ _OPENERS: dict[str, Callable[[Path, Detection], Opened]] = {
     "parquet": _open_parquet, "csv": _open_csv, "tsv": _open_csv, "jsonl": _open_jsonl,
     "arrow": _open_ipc_file, "feather": _open_ipc_file, "arrow_stream": _open_ipc_stream,
 }  # fmt: skip
-
-
-def _unreadable(path: Path, what: str, exc: Exception) -> UnreadableDataset:
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return UnreadableDataset(
-        f"{path.name} is not a readable {what}: {reason}", details={"cause": reason}
-    )
 
 
 def _rebatch(batches: Iterator[pa.RecordBatch], batch_rows: int) -> Iterator[pa.RecordBatch]:

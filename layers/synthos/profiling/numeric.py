@@ -77,18 +77,13 @@ class NumericAccumulator(ColumnAccumulator):
 
     def _fields(self) -> dict[str, Any]:
         m = self.moments
-        qs, err = self.quantiles.levels()
         warnings = [] if m.n else ["column has no finite values"]
         return {
             "nan_count": self.nan_count,
             "inf_count": self.inf_count,
             "min": m.min if m.n else None,
             "max": m.max if m.n else None,
-            "mean": m.mean if m.n else None,
-            "std": m.std(),
-            "quantiles": qs,
-            "quantile_rank_error": err,
-            **_tail_fields(self.quantiles),
+            **_spread_fields(m, self.quantiles),
             "warnings": warnings,
         }
 
@@ -144,23 +139,21 @@ class DatetimeAccumulator(ColumnAccumulator):
         self.raw_max = max(highs) if highs else None
 
     def _fields(self) -> dict[str, Any]:
-        m = self.moments
-        qs, err = self.quantiles.levels()
         assert self.type is not None
         return {
             "min": format_temporal(self.raw_min, self.type) if self.raw_min is not None else None,
             "max": format_temporal(self.raw_max, self.type) if self.raw_max is not None else None,
-            "mean": m.mean if m.n else None,
-            "std": m.std(),
-            "quantiles": qs,
-            "quantile_rank_error": err,
-            **_tail_fields(self.quantiles),
+            **_spread_fields(self.moments, self.quantiles),
         }
 
 
-def _tail_fields(quantiles: Quantiles) -> dict[str, Any]:
-    tails, err = quantiles.tails()
-    return {"tail_quantiles": tails, "tail_quantile_rank_error": err}
+def _spread_fields(m: RunningMoments, quantiles: Quantiles) -> dict[str, Any]:
+    """The profile fields both numeric and temporal columns read off moments and quantiles."""
+    qs, err = quantiles.levels()
+    tails, tail_err = quantiles.tails()
+    return {"mean": m.mean if m.n else None, "std": m.std(), "quantiles": qs,
+            "quantile_rank_error": err, "tail_quantiles": tails,
+            "tail_quantile_rank_error": tail_err}
 
 
 def _ns_factor(t: pa.DataType) -> int:

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from synthos.columns import ColumnKind, ColumnSpec, classify_schema
 from synthos.errors import InvalidOption, UnreadableDataset
 from synthos.io.detect import detect
-from synthos.io.readers import open_table, sha256_file
+from synthos.io.readers import drop_pandas_index, open_table, sha256_file
 from synthos.profiling.quantiles import SKETCH_ONLY, limit_for
 
 MANIFEST_VERSION = 1
@@ -236,7 +236,7 @@ def _binary_spans(f: SeekableFile, fmt: str, target: int
             kind = "ipc_batches"
     except (pa.ArrowException, OSError) as exc:
         raise UnreadableDataset(f"cannot read the {fmt} metadata: {exc}"[:300]) from exc
-    schema, warnings = _drop_index(schema)
+    schema, warnings = drop_pandas_index(schema)
     spans: list[Span] = []
     start = rows = nbytes = 0
     for i, (n, b) in enumerate(units):
@@ -252,14 +252,6 @@ def _binary_spans(f: SeekableFile, fmt: str, target: int
 def _rg_bytes(rg: pq.RowGroupMetaData) -> int:
     compressed = sum(rg.column(j).total_compressed_size for j in range(rg.num_columns))
     return int(compressed or rg.total_byte_size)
-
-
-def _drop_index(schema: pa.Schema) -> tuple[pa.Schema, list[str]]:
-    index = [f.name for f in schema if f.name.startswith("__index_level_")]
-    if not index:
-        return schema, []
-    kept = pa.schema([f for f in schema if f.name not in index], metadata=schema.metadata)
-    return kept, [f"pandas index column(s) {', '.join(index)} ignored"]
 
 
 def _byte_spans(data_start: int, size: int, rows: int, target: int) -> list[Span]:

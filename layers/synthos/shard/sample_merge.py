@@ -23,11 +23,6 @@ from synthos.sampling import RowSampler, isin_sorted
 PAIR_CHUNK = 1 << 22  # recomputed (hash, ordinal) pairs per step, bounds merge memory
 
 
-def merge_samplers(a: RowSampler, b: RowSampler) -> RowSampler:
-    """The sampler of the union of the (disjoint) row sets of ``a`` and ``b``."""
-    return merge_many(a, b)
-
-
 def merge_many(*parts: RowSampler) -> RowSampler:
     """The sampler of the union of the (disjoint) row sets of ``parts``, in one multi-way pass:
     the argument above holds for any number of sides (a hash seen by one side only keeps its
