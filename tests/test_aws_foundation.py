@@ -36,6 +36,24 @@ def test_keys_refuse_path_tricks() -> None:
         keys.result_key("../t2", "j")
 
 
+def test_deletion_prefixes_cover_exactly_their_own_objects() -> None:
+    # GIVEN the prefixes a dataset deletion removes
+    (results, shards) = keys.job_prefixes("t1", "j1")
+    # THEN each key the layout writes for that dataset / job lies under one of them
+    assert keys.upload_key("t1", "d1", "x.parquet").startswith(keys.upload_prefix("t1", "d1"))
+    assert keys.result_key("t1", "j1").startswith(results)
+    assert keys.report_key("t1", "j1").startswith(results)
+    assert keys.shard_state_key("t1", "j1", 3).startswith(shards)
+    # AND a sibling id sharing a leading part is not under them (the trailing slash)
+    assert not keys.result_key("t1", "j10").startswith(results)
+    # AND an id that would widen a prefix is refused
+    for bad in ("", "../t2", "a/b"):
+        with pytest.raises(ValueError):
+            keys.upload_prefix("t1", bad)
+        with pytest.raises(ValueError):
+            keys.job_prefixes(bad, "j1")
+
+
 def test_job_moves() -> None:
     assert can_move(JobStatus.QUEUED, JobStatus.INSPECTING)
     assert not can_move(JobStatus.QUEUED, JobStatus.COMPLETED)

@@ -200,10 +200,10 @@ def delete_dataset(settings: Settings, principal: Principal, dataset_id: str) ->
                        details={"running_validations": running})
     if item.upload_id and item.status == "pending_upload":
         uploads.abort_multipart(settings, item.s3_key, item.upload_id)
-    uploads.delete_prefix(settings, f"uploads/{tenant}/{dataset_id}/")
+    uploads.delete_prefix(settings, keys.upload_prefix(tenant, dataset_id))
     for job in jobs:
-        uploads.delete_prefix(settings, f"results/{tenant}/{job.job_id}/")
-        uploads.delete_prefix(settings, f"shards/{tenant}/{job.job_id}/")
+        for prefix in keys.job_prefixes(tenant, job.job_id):
+            uploads.delete_prefix(settings, prefix)
     try:
         item.update(actions=[DatasetModel.status.set(DELETED),
                              DatasetModel.updated_at.set(utcnow())],

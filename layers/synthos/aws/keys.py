@@ -38,6 +38,18 @@ def upload_key(tenant: str, dataset_id: str, filename: str) -> str:
     return f"uploads/{tenant}/{dataset_id}/{safe_filename(filename)}"
 
 
+def upload_prefix(tenant: str, dataset_id: str) -> str:
+    """Every object of a dataset uploaded through the API."""
+    _check(tenant, dataset_id)
+    return f"uploads/{tenant}/{dataset_id}/"
+
+
+def job_prefixes(tenant: str, job_id: str) -> tuple[str, str]:
+    """Every object a validation wrote: its results and its shard states."""
+    _check(tenant, job_id)
+    return f"results/{tenant}/{job_id}/", f"shards/{tenant}/{job_id}/"
+
+
 def result_key(tenant: str, job_id: str) -> str:
     _check(tenant, job_id)
     return f"results/{tenant}/{job_id}/result.json"

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from synthos.errors import InputError, SynthosError
+from synthos.jobs import TERMINAL
 
-TERMINAL = ("completed", "failed", "cancelled")
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "tsv",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".arrow": "arrow", ".feather": "feather"}
 USER_AGENT = "synthos-remote"
