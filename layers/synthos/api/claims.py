@@ -17,7 +17,7 @@ from synthos.api.payloads import ClaimDecisionRequest, ClaimOut, is_id, new_id
 from synthos.api.principal import Principal
 from synthos.aws.settings import Settings
 from synthos.aws.signing_key import public_key
-from synthos.aws.tables import ClaimModel, utcnow
+from synthos.aws.tables import ClaimModel, lost_condition, utcnow
 from synthos.errors import IllegalClaimTransition
 from synthos.warranty import ClaimEvidence, PreCheck, precheck_claim, transition
 
@@ -93,7 +93,7 @@ def decide(principal: Principal, warranty_id: str, claim_id: str,
                               ClaimModel.updated_at.set(utcnow())],
                      condition=ClaimModel.status == claim.status)
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not lost_condition(exc):
             raise
         raise Conflict("the claim was decided by someone else meanwhile") from exc
     return claim_out(claim)

@@ -25,7 +25,7 @@ from synthos.api.payloads import (
 from synthos.api.principal import Principal
 from synthos.aws import keys, uploads
 from synthos.aws.settings import Settings
-from synthos.aws.tables import DatasetModel, JobModel, utcnow
+from synthos.aws.tables import DatasetModel, JobModel, lost_condition, utcnow
 from synthos.jobs import RUNNING
 
 DELETED = "deleted"
@@ -209,7 +209,7 @@ def delete_dataset(settings: Settings, principal: Principal, dataset_id: str) ->
                              DatasetModel.updated_at.set(utcnow())],
                     condition=DatasetModel.status != DELETED)
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not lost_condition(exc):
             raise
         raise NotFound(f"no dataset {dataset_id}") from exc
 
@@ -226,7 +226,7 @@ def set_monitored(principal: Principal, dataset_id: str, monitored: bool) -> Dat
                              DatasetModel.updated_at.set(utcnow())],
                     condition=DatasetModel.status != DELETED)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if lost_condition(exc):
             raise NotFound(f"no dataset {dataset_id}") from exc
         raise
     return dataset_out(item)

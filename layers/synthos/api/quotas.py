@@ -16,7 +16,7 @@ from pynamodb.expressions.update import Action
 
 from synthos.api.errors import PaymentRequired
 from synthos.aws.settings import Settings
-from synthos.aws.tables import RateLimitModel
+from synthos.aws.tables import RateLimitModel, lost_condition
 
 Kind = Literal["datasets", "validations"]
 KINDS: tuple[Kind, ...] = ("datasets", "validations")
@@ -73,7 +73,7 @@ def consume(settings: Settings, tenant_id: str, kind: Kind, amount: int = 1) -> 
                          | (RateLimitModel.used <= limit - amount))
             counter.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not lost_condition(exc):
             raise
         raise _exhausted(plan, kind, limit) from exc
     return int(counter.used)
@@ -93,7 +93,7 @@ def release(tenant_id: str, kind: Kind, amount: int = 1) -> None:
         counter.update(actions=[RateLimitModel.used.add(-amount)],
                        condition=RateLimitModel.used >= amount)
     except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not lost_condition(exc):
             raise
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from synthos.api.errors import TooManyRequests
-from synthos.aws.tables import RateLimitModel
+from synthos.aws.tables import RateLimitModel, lost_condition
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def consume(bucket_id: str, spec: Bucket = PRINCIPAL) -> None:
             fresh.save(condition=condition)
             return
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not lost_condition(exc):
                 raise
     raise TooManyRequests("too many concurrent requests; retry in 1 s",
                           details={"retry_after": 1}, headers={"Retry-After": "1"})

@@ -24,7 +24,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from synthos.api.errors import Unauthorized
 from synthos.aws.secrets import jwt_secret
 from synthos.aws.settings import Settings
-from synthos.aws.tables import TokenModel
+from synthos.aws.tables import TokenModel, lost_condition
 
 ALGORITHM = "HS256"
 ISSUER = "synthos"
@@ -122,7 +122,7 @@ def revoke_access(claims: dict[str, Any]) -> None:
         TokenModel(token_id=claims["jti"], kind="revoked_access",
                    expires=expires).save(condition=TokenModel.token_id.does_not_exist())
     except PutError as exc:
-        if not _is_conditional(exc):
+        if not lost_condition(exc):
             raise
 
 
@@ -144,7 +144,3 @@ def _exists(token_id: str) -> bool:
     except DoesNotExist:
         return False
     return True
-
-
-def _is_conditional(exc: PutError) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

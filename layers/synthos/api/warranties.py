@@ -33,7 +33,7 @@ from synthos.api.principal import Principal
 from synthos.aws import keys, results
 from synthos.aws.settings import Settings
 from synthos.aws.signing_key import public_key, signing_key
-from synthos.aws.tables import JobModel, WarrantyModel
+from synthos.aws.tables import JobModel, WarrantyModel, lost_condition
 from synthos.warranty import (
     SignedCertificate,
     issue_certificate,
@@ -129,7 +129,7 @@ def _reserve(job: JobModel, warranty_id: str) -> str | None:
     try:
         job.update(actions=[JobModel.warranty_id.set(warranty_id)], condition=condition)
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not lost_condition(exc):
             raise
         raise Conflict("another warranty for this validation was issued meanwhile") from exc
     return previous
@@ -142,7 +142,7 @@ def _release(job: JobModel, warranty_id: str, previous: str | None) -> None:
     try:
         job.update(actions=[action], condition=JobModel.warranty_id == warranty_id)
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not lost_condition(exc):
             raise
 
 
@@ -183,7 +183,7 @@ def revoke(settings: Settings, principal: Principal, warranty_id: str, reason: s
                     condition=(WarrantyModel.status == ACTIVE)
                     & (WarrantyModel.expires_at > at))
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not lost_condition(exc):
             raise
         current = load(principal.tenant_id, warranty_id)
         status = current.status if current.status != ACTIVE else EXPIRED  # past its date
@@ -287,7 +287,7 @@ def expire_due(settings: Settings, now: datetime | None = None) -> int:
                 actions=[WarrantyModel.status.set(EXPIRED)],
                 condition=(WarrantyModel.status == ACTIVE) & (WarrantyModel.expires_at <= at))
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not lost_condition(exc):
                 raise
             continue  # revoked or already expired by a concurrent run
         moved += 1

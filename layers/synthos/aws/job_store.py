@@ -12,7 +12,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
-from synthos.aws.tables import JobModel, utcnow
+from synthos.aws.tables import JobModel, lost_condition, utcnow
 from synthos.errors import SynthosError
 from synthos.jobs import JobStatus, allowed_sources
 
@@ -51,7 +51,7 @@ def advance(tenant_id: str, job_id: str, target: JobStatus, **fields: Any) -> Jo
     try:
         job.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if lost_condition(exc):
             try:
                 current = JobModel.get(tenant_id, job_id)
             except DoesNotExist as missing:

@@ -30,6 +30,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def lost_condition(exc: Exception) -> bool:
+    """True when a pynamodb write failed only because its condition expression was false
+    (another writer won the race, or the item is not in the state the write requires)."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 class _Base(Model):
     class Meta:
         abstract = True

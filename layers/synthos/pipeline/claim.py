@@ -24,7 +24,7 @@ from pynamodb.expressions.update import Action
 
 from synthos.aws.keys import ObjectKey, parse_object_key
 from synthos.aws.settings import Settings
-from synthos.aws.tables import DatasetModel, JobModel, utcnow
+from synthos.aws.tables import DatasetModel, JobModel, lost_condition, utcnow
 from synthos.jobs import JobStatus
 from synthos.pipeline import dropbox
 from synthos.pipeline.describe import describe_upload
@@ -101,7 +101,7 @@ def _create(settings: Settings, job: JobModel) -> dict[str, Any]:
     try:
         job.save(condition=JobModel.job_id.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if lost_condition(exc):
             return skipped("duplicate event: this object version already has a job",
                            tenant_id=job.tenant_id, job_id=job.job_id)
         raise

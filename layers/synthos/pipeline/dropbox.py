@@ -20,7 +20,7 @@ from synthos.api import quotas
 from synthos.api.errors import PaymentRequired
 from synthos.aws.keys import ObjectKey, dropbox_results_prefix
 from synthos.aws.settings import Settings
-from synthos.aws.tables import DatasetModel, JobModel, utcnow
+from synthos.aws.tables import DatasetModel, JobModel, lost_condition, utcnow
 from synthos.jobs import JobStatus
 from synthos.pipeline import progress, storage
 
@@ -45,7 +45,7 @@ def _ensure(tenant: str, dataset_id: str, key: str, role: str, size: int,
     try:
         item.save(condition=DatasetModel.dataset_id.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not lost_condition(exc):
             raise
         return DatasetModel.get(tenant, dataset_id)
     return item

@@ -16,7 +16,7 @@ from pynamodb.expressions.update import Action
 from synthos.aws.clients import client
 from synthos.aws.job_store import StaleJobTransition, advance
 from synthos.aws.settings import Settings
-from synthos.aws.tables import JobModel, utcnow
+from synthos.aws.tables import JobModel, lost_condition, utcnow
 from synthos.jobs import JobStatus
 from synthos.pipeline import websocket
 
@@ -68,7 +68,7 @@ def update_while(tenant_id: str, job_id: str, status: JobStatus,
         job.update(actions=[*actions, JobModel.updated_at.set(utcnow())],
                    condition=JobModel.status == status.value)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if lost_condition(exc):
             raise StaleJobTransition(f"job {job_id} is no longer {status.value}") from exc
         raise
     return job  # the update's ALL_NEW answer: no read back needed

@@ -21,7 +21,7 @@ from synthos.api.payloads_auth import (
     RegisterIn,
     TokensOut,
 )
-from synthos.aws.tables import UserModel
+from synthos.aws.tables import UserModel, lost_condition
 
 bp = Blueprint(__name__)
 _TAGS = ("auth",)
@@ -41,7 +41,7 @@ def register() -> Any:
     try:
         user.save(condition=UserModel.email.does_not_exist())
     except PutError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not lost_condition(exc):
             raise
         raise Conflict("an account with this email already exists") from exc
     quotas.set_plan(user.tenant_id, user.plan)

@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from synthos.aws.settings import Settings
-from synthos.aws.tables import DatasetModel, utcnow
+from synthos.aws.tables import DatasetModel, lost_condition, utcnow
 from synthos.aws.uploads import abort_multipart, delete_prefix
 
 ABANDON_AFTER = timedelta(hours=24)
@@ -31,7 +31,7 @@ def cleanup(settings: Settings, event: dict[str, Any],
                                  DatasetModel.updated_at.set(utcnow())],
                         condition=DatasetModel.status == "pending_upload")
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if lost_condition(exc):
                 continue  # completed (or deleted) meanwhile
             raise
         if item.upload_id:

@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from synthos.aws.settings import Settings
-from synthos.aws.tables import DatasetModel, JobModel
+from synthos.aws.tables import DatasetModel, JobModel, lost_condition
 from synthos.jobs import JobStatus
 from synthos.pipeline.schedules.restart import start
 
@@ -44,7 +44,7 @@ def revalidate(settings: Settings, event: dict[str, Any],
         try:
             job.save(condition=JobModel.job_id.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if lost_condition(exc):
                 continue  # already started today
             raise
         start(settings, job, "schedule")
