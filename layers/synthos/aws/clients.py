@@ -23,6 +23,12 @@ def client(service: str, settings: Settings) -> Any:
     return _client(service, settings.region, settings.endpoint_url)
 
 
+def client_at(service: str, settings: Settings, endpoint_url: str) -> Any:
+    """The client for ``service`` at an explicit endpoint (e.g. a WebSocket API's management
+    endpoint), cached and configured like every other client."""
+    return _client(service, settings.region, endpoint_url)
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto per test)."""
     _client.cache_clear()

@@ -11,22 +11,16 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
-import boto3
 from pynamodb.exceptions import DoesNotExist
 
+from synthos.aws.clients import client_at
 from synthos.aws.settings import Settings
 from synthos.aws.tables import ConnectionModel, JobModel
 from synthos.errors import SynthosError
 
 CONNECTION_TTL_S = 2 * 3600
-
-
-@lru_cache(maxsize=8)
-def _management(endpoint: str, region: str) -> Any:
-    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, region_name=region)
 
 
 def _context(event: dict[str, Any]) -> tuple[str, str | None]:
@@ -89,7 +83,7 @@ def push(settings: Settings, tenant_id: str, job_id: str, message: dict[str, Any
     """Post ``message`` to the job's subscribers of this tenant; returns how many got it."""
     if not settings.websocket_endpoint:
         return 0
-    api = _management(settings.websocket_endpoint, settings.region)
+    api = client_at("apigatewaymanagementapi", settings, settings.websocket_endpoint)
     sent = 0
     for conn in ConnectionModel.query(job_id, filter_condition=ConnectionModel.tenant_id
                                       == tenant_id):
