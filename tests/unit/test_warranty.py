@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -201,6 +203,18 @@ def test_certificate_pdf_carries_signature_and_code(signed):
     assert signed.verification_code in text
     assert signed.certificate.dataset_sha256 in text
     assert signed.signature[:64] in text
+
+
+def test_importing_warranty_does_not_import_reportlab():
+    # Setup: a fresh interpreter (this one may already hold reportlab from other tests)
+    code = ("import sys, synthos.warranty, synthos.api.warranties, synthos.api.claims; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'reportlab'))")
+    # Run
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    # Assert: the PDF renderer is imported on first use, not on the cold-start path
+    assert done.returncode == 0, done.stderr[-800:]
+    assert done.stdout.strip() == "[]"
 
 
 # --- claims --------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ Pure library code: keys, clocks and ids are passed in (``docs/warranty.md``).
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -21,7 +23,6 @@ from synthos.warranty.certificate import (
 )
 from synthos.warranty.claims import ClaimEvidence, PreCheck, precheck_claim, transition
 from synthos.warranty.eligibility import Eligibility, EligibilityRule, check_eligibility
-from synthos.warranty.pdf import render_certificate_pdf
 from synthos.warranty.signing import (
     Verification,
     generate_keypair,
@@ -45,6 +46,17 @@ def issue_certificate(result: ValidationResult, private_key: Ed25519PrivateKey, 
                              key_id=key_id(private_key.public_key()), now=now,
                              validity_days=validity_days, certificate_id=certificate_id)
     return sign_certificate(cert, private_key)
+
+
+def render_certificate_pdf(signed: SignedCertificate, out: Path | BinaryIO) -> None:
+    """Write the certificate PDF to a path or a binary file object.
+
+    reportlab is imported here, on first use, not when ``synthos.warranty`` is imported: the
+    API and Lambda cold starts that sign, verify or pre-check claims never pay for it.
+    """
+    from synthos.warranty.pdf import render_certificate_pdf as render
+
+    render(signed, out)
 
 
 __all__ = [
