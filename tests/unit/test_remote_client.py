@@ -225,6 +225,10 @@ HEALTHY = str(DATA / "breast_cancer_synthetic_healthy.parquet")
     (["remote", "validate", HEALTHY, "--api-url", "http://127.0.0.1:9/v1", "--api-key", "k"],
      1, "cannot reach 127.0.0.1:9"),
     (["remote"], 2, "remote_command"),
+    (["remote", "validate", HEALTHY, "--api-url", "http://127.0.0.1:9/v1"], 2,
+     "--api-key is required (or set SYNTHOS_API_KEY)"),
+    (["remote", "validate", HEALTHY, "--api-url", "127.0.0.1:9/v1", "--api-key", "k"], 2,
+     "--api-url (or SYNTHOS_API_URL) must be an http(s) URL"),
 ])
 def test_remote_validate_exits_with_one_line(argv: list[str], code: int, says: str,
                                              monkeypatch: pytest.MonkeyPatch,
@@ -238,6 +242,41 @@ def test_remote_validate_exits_with_one_line(argv: list[str], code: int, says: s
     err = capsys.readouterr().err
     assert says in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("flag_key", "sent"), [(None, "syn_from_env"),
+                                                (["--api-key", "syn_flag"], "syn_flag")])
+def test_remote_validate_falls_back_to_the_environment_when_it_runs(
+        fake: FakeApi, flag_key: list[str] | None, sent: str,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from synthos.cli import main
+
+    # GIVEN: URL and key in the environment only (a flag wins); the API refuses the key
+    fake.on("POST", "/v1/datasets/upload", lambda r: _json(401, {"error": {
+        "code": "unauthorized", "message": "invalid API key", "details": {}}}))
+    monkeypatch.setenv("SYNTHOS_API_URL", fake.url + "/v1")
+    monkeypatch.setenv("SYNTHOS_API_KEY", "syn_from_env")
+    # WHEN
+    code = main(["remote", "validate", HEALTHY, *(flag_key or [])])
+    # THEN: that key was sent; a refused key is bad input, one line, the key not in it
+    err = capsys.readouterr().err
+    assert (code, fake.requests[0]["headers"]["x-api-key"]) == (2, sent)
+    assert "invalid API key (HTTP 401 unauthorized)" in err and err.count("\n") == 1
+    assert sent not in err
+
+
+def test_a_malformed_key_is_one_line_without_the_key(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from synthos.cli import main
+
+    # GIVEN: a key pasted with a line break (urllib would raise with the key in the traceback)
+    monkeypatch.setenv("SYNTHOS_API_KEY", "syn_secret\nrest")
+    # WHEN
+    code = main(["remote", "validate", HEALTHY, "--api-url", "http://127.0.0.1:9/v1"])
+    # THEN
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "characters a key cannot have" in err and "syn_secret" not in err
 
 
 def test_the_progress_display_shows_stage_percent_and_shards_on_a_terminal() -> None:

@@ -3,13 +3,16 @@
     synthos remote validate FILE [--reference FILE] --api-url URL --api-key KEY
                             [--json OUT.json] [--pdf OUT.pdf] [--timeout S]
 
-``--api-url`` and ``--api-key`` default to ``SYNTHOS_API_URL`` and ``SYNTHOS_API_KEY`` (a key in
-the environment stays out of the shell history). The files are uploaded through presigned URLs,
-the validation is started and followed with a progress display, then the verdict, what collapsed
-and the recommendations are printed. Exit codes: 0 the validation completed; 2 bad input (a file
-cannot be read, the API refused the request or the key, no URL or key given); 3 the validation
-ended failed or cancelled, or the pipeline could not use a file (the reason is printed); 1 the
-API could not be reached or answered another error.
+``--api-url`` and ``--api-key`` fall back to ``SYNTHOS_API_URL`` and ``SYNTHOS_API_KEY``, read
+when the command runs (a key in the environment stays out of the shell history and the process
+list); a flag given on the command line wins. A missing URL or key, a URL that is not http(s)
+or a key with spaces, control or non-ASCII characters is bad input: one line naming the flag and
+its variable, exit 2, and the key itself is never printed. The files are uploaded through
+presigned URLs, the validation is started and followed with a progress display, then the
+verdict, what collapsed and the recommendations are printed. Exit codes: 0 the validation
+completed; 2 bad input (a file cannot be read, the API refused the request or the key, no URL or
+key given); 3 the validation ended failed or cancelled, or the pipeline could not use a file (the
+reason is printed); 1 the API could not be reached or answered another error.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ from synthos.remote.client import ApiClient, RemoteError, format_of
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_JOB_FAILED = 0, 1, 2, 3
 INPUT_STATUSES = (400, 401, 403, 404, 413, 422)  # the request, its key or its files are wrong
+ENV_URL, ENV_KEY = "SYNTHOS_API_URL", "SYNTHOS_API_KEY"
 
 
 def add_remote_commands(sub: Any) -> None:
@@ -39,26 +44,45 @@ def add_remote_commands(sub: Any) -> None:
     v = rsub.add_parser("validate", help="upload a dataset and validate it through the API")
     v.add_argument("dataset", help="Parquet, CSV/TSV, JSON Lines or Arrow/Feather file")
     v.add_argument("--reference", "-r", help="a sample of real data to compare with")
-    v.add_argument("--api-url", default=os.environ.get("SYNTHOS_API_URL"),
-                   help="API root, e.g. http://127.0.0.1:8000/v1 (env SYNTHOS_API_URL)")
-    v.add_argument("--api-key", default=os.environ.get("SYNTHOS_API_KEY"),
-                   help="an API key with the write scope (env SYNTHOS_API_KEY)")
+    v.add_argument("--api-url", help=f"API root, e.g. http://127.0.0.1:8000/v1 (default: "
+                                      f"${ENV_URL})")
+    v.add_argument("--api-key", help=f"an API key with the write scope (default: ${ENV_KEY}, "
+                                     "which keeps it out of the shell history)")
     v.add_argument("--json", dest="json_out", help="write the validation and its details here")
     v.add_argument("--pdf", dest="pdf_out", help="download the PDF report here")
     v.add_argument("--timeout", type=float, default=900.0, help="seconds to wait (default 900)")
     v.add_argument("--seed", type=int, help="seed of every random choice")
 
 
-def _check_inputs(args: argparse.Namespace) -> list[Path]:
-    if not args.api_url or not args.api_key:
-        raise InputError("--api-url and --api-key (or SYNTHOS_API_URL, SYNTHOS_API_KEY) "
-                         "are required")
+def _connection(args: argparse.Namespace) -> tuple[str, str]:
+    """The API root and key: the flags, else the environment (InputError naming what is
+    missing or malformed; the key is never part of a message)."""
+    url = args.api_url or os.environ.get(ENV_URL, "")
+    key = args.api_key or os.environ.get(ENV_KEY, "")
+    missing = [(flag, env) for flag, env, value in (("--api-url", ENV_URL, url),
+                                                   ("--api-key", ENV_KEY, key)) if not value]
+    if missing:
+        flags, envs = (" and ".join(m[i] for m in missing) for i in (0, 1))
+        raise InputError(f"{flags} {'is' if len(missing) == 1 else 'are'} required "
+                         f"(or set {envs})")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"--api-url (or {ENV_URL}) must be an http(s) URL such as "
+                         f"http://127.0.0.1:8000/v1, not {url!r}")
+    if not (key.isascii() and key.isprintable()) or " " in key:
+        raise InputError(f"the API key (--api-key or {ENV_KEY}) holds characters a key cannot "
+                         "have (spaces, control or non-ASCII characters); copy it again")
+    return url, key
+
+
+def _check_inputs(args: argparse.Namespace) -> tuple[str, str, list[Path]]:
+    url, key = _connection(args)
     paths = [Path(p) for p in (args.dataset, args.reference) if p]
     for p in paths:
         if not p.is_file():
             raise InputError(f"no such file: {p}")
         format_of(p)
-    return paths
+    return url, key, paths
 
 
 def _follow(api: ApiClient, validation_id: str, timeout: float, err: Console,
@@ -108,8 +132,8 @@ def _summary(job: dict[str, Any], details: dict[str, Any], recs: dict[str, Any],
 def run_remote_validate(args: argparse.Namespace) -> int:
     console, err = Console(), Console(stderr=True)
     try:
-        paths = _check_inputs(args)
-        api = ApiClient(args.api_url, api_key=args.api_key)
+        url, key, paths = _check_inputs(args)
+        api = ApiClient(url, api_key=key)
         reference_id = None
         if len(paths) == 2:
             reference_id = api.upload_dataset(paths[1], role="reference")["dataset_id"]
