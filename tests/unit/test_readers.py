@@ -17,7 +17,7 @@ from synthos.errors import InvalidOption, UnsupportedFormat
 from synthos.io import jsonl_source
 from synthos.io.readers import open_table, sha256_file
 
-from .io_fixtures import ALL_FORMATS, reference_table, write_all, write_as
+from .io_fixtures import ALL_FORMATS, EXTENSION, reference_table, write_all, write_as
 
 
 def _read_all(source) -> pa.Table:
@@ -194,3 +194,23 @@ def test_pandas_index_column_is_ignored(tmp_path: Path) -> None:
     assert source.schema.names == ["a"]
     assert _read_all(source).column_names == ["a"]
     assert any("__index_level_0__" in w for w in source.warnings)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "arrow", "arrow_stream", "feather"])
+def test_a_pandas_index_is_dropped_alike_in_parquet_and_arrow_ipc(tmp_path: Path,
+                                                                   fmt: str) -> None:
+    import pandas as pd
+
+    # GIVEN a DataFrame with a non-default index, written the way pandas users write it
+    frame = pd.DataFrame({"a": [1.5, 2.5, 3.5], "b": ["x", "y", "z"]}, index=[10, 20, 30])
+    table = pa.Table.from_pandas(frame)
+    assert table.column_names == ["a", "b", "__index_level_0__"]
+    path = write_as(table, tmp_path / f"pd{EXTENSION[fmt]}", fmt)
+    # WHEN it is opened
+    source = open_table(path)
+    got = _read_all(source)
+    # THEN every format drops the index column the same way, with the same warning
+    assert (source.format, source.schema.names, got.column_names) == (fmt, ["a", "b"],
+                                                                       ["a", "b"])
+    assert got.column("a").to_pylist() == [1.5, 2.5, 3.5]
+    assert source.warnings == ["pandas index column(s) __index_level_0__ ignored"]

@@ -130,7 +130,8 @@ def _open_parquet(path: Path, det: Detection) -> Opened:
 
 def drop_pandas_index(schema: pa.Schema) -> tuple[pa.Schema, list[str]]:
     """``schema`` without the pandas index columns (``__index_level_N__``), and a warning
-    naming them when there were any."""
+    naming them when there were any. Applied to Parquet and Arrow IPC (file, Feather, stream)
+    alike, here and in the shard planner."""
     index = [f.name for f in schema if _PANDAS_INDEX.match(f.name)]
     if not index:
         return schema, []
@@ -146,13 +147,14 @@ def _open_ipc_file(path: Path, det: Detection) -> Opened:
         raise unreadable(path, "is not a readable Arrow IPC file", exc) from exc
     if rows == 0:
         raise EmptyDataset(f"{path.name} has no rows")
+    schema, warnings = drop_pandas_index(schema)
 
     def stream(batch_rows: int, names: list[str]) -> Iterator[pa.RecordBatch]:
         file_reader = pa.ipc.open_file(pa.memory_map(str(path)))
         for i in range(file_reader.num_record_batches):
             yield file_reader.get_batch(i).select(names)
 
-    return schema, [], rows, stream
+    return schema, warnings, rows, stream
 
 
 def _open_ipc_stream(path: Path, det: Detection) -> Opened:
@@ -164,12 +166,13 @@ def _open_ipc_stream(path: Path, det: Detection) -> Opened:
         raise unreadable(path, "is not a readable Arrow IPC stream", exc) from exc
     if not has_rows:
         raise EmptyDataset(f"{path.name} has no rows")
+    schema, warnings = drop_pandas_index(schema)
 
     def stream(batch_rows: int, names: list[str]) -> Iterator[pa.RecordBatch]:
         for batch in pa.ipc.open_stream(pa.memory_map(str(path))):
             yield batch.select(names)
 
-    return schema, [], None, stream
+    return schema, warnings, None, stream
 
 
 def _open_csv(path: Path, det: Detection) -> Opened:
