@@ -62,11 +62,9 @@ __all__ = [
     "KnnResult",
     "NumpyBackend",
     "Span",
-    "any_within_radius",
     "as_points",
     "ball_hits",
     "check_k",
-    "count_within_radius",
     "expansion_margin",
     "get_backend",
     "knn",
@@ -251,66 +249,6 @@ def kth_nn_distance(
         return _exact_distances(pts[r[0] : r[1]], pts, best[1]).max(axis=1)
 
     return np.concatenate(be.tile_map(row_tile, spans(pts.shape[0], rows)))
-
-
-def count_within_radius(
-    query: object,
-    base: object,
-    radii: object,
-    *,
-    strict: bool = False,
-    backend: str | DistanceBackend = "numpy",
-    tile_rows: int | None = None,
-    tile_cols: int | None = None,
-) -> np.ndarray:
-    """(n,) int64: for each query point (n, d), the number of base points j (m, d) with
-    ``dist(query_i, base_j) <= radii[j]`` (``<`` when ``strict``); radii: (m,), no NaN."""
-    return _radius_pass(query, base, radii, strict, backend, tile_rows, tile_cols, count=True)
-
-
-def any_within_radius(
-    query: object,
-    base: object,
-    radii: object,
-    *,
-    strict: bool = False,
-    backend: str | DistanceBackend = "numpy",
-    tile_rows: int | None = None,
-    tile_cols: int | None = None,
-) -> np.ndarray:
-    """(n,) bool: whether some base point j (m, d) has ``dist(query_i, base_j) <= radii[j]``
-    (``<`` when ``strict``); radii: (m,), no NaN."""
-    return _radius_pass(query, base, radii, strict, backend, tile_rows, tile_cols, count=False)
-
-
-def _radius_pass(query, base, radii, strict, backend, tile_rows, tile_cols, *, count: bool):
-    be = get_backend(backend)
-    q, b = as_points(query, name="query"), as_points(base, name="base")
-    _check_same_dim(q, b)
-    r = np.asarray(radii, dtype=np.float64)
-    if r.shape != (b.shape[0],) or np.isnan(r).any():
-        raise InputError(f"radii must be a ({b.shape[0]},) array without NaN, got {r.shape}")
-    balls = Balls.of(r, strict=strict)
-    q_norm, b_norm = sq_norms(q), sq_norms(b)
-    rows, cols = plan_tiling(q.shape[0], b.shape[0], _rows_hint(be, tile_rows), tile_cols)
-    pq, pb = be.prepare(q, side="query"), be.prepare(b, side="base")
-
-    def row_tile(span: Span) -> np.ndarray:
-        r0, r1 = span
-        acc = np.zeros(r1 - r0, dtype=np.int64)
-        for c0, c1 in spans(b.shape[0], cols):
-            d = be.pairwise_sq_dists(pq[r0:r1], pb[c0:c1])
-            margin = expansion_margin(q.shape[1], q_norm[r0:r1].max(), b_norm[c0:c1].max())
-            hits = ball_hits(
-                be, d, q[r0:r1], b[c0:c1], balls.take(c0, c1), per="col", margin=margin
-            )
-            acc += be.count(hits.certain, axis=1)
-            np.add.at(acc, hits.rows, 1)
-        return acc
-
-    tiles = be.tile_map(row_tile, spans(q.shape[0], rows))
-    counts = np.concatenate(tiles) if tiles else np.zeros(0, dtype=np.int64)
-    return counts if count else counts > 0
 
 
 def _check_same_dim(a: np.ndarray, b: np.ndarray) -> None:

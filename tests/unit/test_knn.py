@@ -15,13 +15,13 @@ from synthos.errors import InputError, InvalidOption
 from synthos.knn import (
     KnnResult,
     NumpyBackend,
-    any_within_radius,
-    count_within_radius,
     knn,
     kth_nn_distance,
     plan_tiling,
     squared_radius_threshold,
 )
+
+from .radius_count import any_within_radius, count_within_radius
 
 LINE = np.array([[0.0], [1.0], [3.0], [6.0], [10.0]])
 TILINGS = [(None, None), (1, None), (3, 2), (2, 7), (1000, 1)]  # for small inputs

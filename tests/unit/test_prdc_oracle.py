@@ -13,7 +13,7 @@ from scipy.spatial.distance import cdist
 
 from synthos.errors import InputError, InvalidOption
 from synthos.knn import NumpyBackend
-from synthos.metrics.prdc import knn_spread_ratio, nn_distance_ratio, prdc
+from synthos.metrics.prdc import nn_distance_ratio, prdc
 
 KEYS = ("precision", "recall", "density", "coverage")
 REAL_LINE = np.array([[0.0], [1.0], [3.0], [4.0]])
@@ -206,12 +206,6 @@ def test_nn_distance_ratio_by_hand():
     assert nn_distance_ratio(REAL_LINE, REAL_LINE.copy(), k=1) == 0.0  # copies of real rows
 
 
-def test_knn_spread_ratio_by_hand():
-    # fake 1-NN distances 1.5, 1.5, 1, 1 (mean 1.25) over real's 1
-    assert knn_spread_ratio(REAL_LINE, FAKE_LINE, k=1) == pytest.approx(1.25)
-
-
 def test_ratios_are_nan_when_real_points_coincide():
     real = np.ones((5, 2))
     assert np.isnan(nn_distance_ratio(real, np.zeros((3, 2)), k=1))
-    assert np.isnan(knn_spread_ratio(real, np.zeros((3, 2)), k=1))

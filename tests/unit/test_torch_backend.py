@@ -10,13 +10,9 @@ torch = pytest.importorskip("torch")  # the gpu extra; installed in dev and CI
 from synthos.backends import NumpyBackend, merge_co_moments  # noqa: E402
 from synthos.backends.torch_backend import TorchBackend  # noqa: E402
 from synthos.errors import InvalidOption  # noqa: E402
-from synthos.knn import (  # noqa: E402
-    any_within_radius,
-    count_within_radius,
-    get_backend,
-    knn,
-    kth_nn_distance,
-)
+from synthos.knn import get_backend, knn, kth_nn_distance  # noqa: E402
+
+from .radius_count import any_within_radius, count_within_radius  # noqa: E402
 
 CPU = TorchBackend(device="cpu")
 

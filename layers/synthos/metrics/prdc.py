@@ -149,22 +149,6 @@ def nn_distance_ratio(
     return float(to_real / within_real) if within_real > 0 else float("nan")
 
 
-def knn_spread_ratio(
-    real: object, fake: object, k: int = 5, *, backend: str | DistanceBackend = "numpy"
-) -> float:
-    """Mean k-th nearest-neighbour distance within fake divided by the same within real.
-
-    Below 1: fake is more concentrated than real (mode collapse, shrinking variety); above 1:
-    more spread out. k-NN distances shrink as a set grows (about ``n**(-1/d)``), so compare sets
-    of equal size. real: (N, d), fake: (M, d), both >= k + 1 points. NaN when the real
-    denominator is 0 (every real point has k exact duplicates).
-    """
-    x, y = _point_sets(real, fake, k)
-    within_fake = kth_nn_distance(y, k, backend=backend).mean()
-    within_real = kth_nn_distance(x, k, backend=backend).mean()
-    return float(within_fake / within_real) if within_real > 0 else float("nan")
-
-
 def _point_sets(real: object, fake: object, k: int, *, fake_min: int | None = None):
     x, y = as_points(real, name="real"), as_points(fake, name="fake")
     if x.shape[1] != y.shape[1]:

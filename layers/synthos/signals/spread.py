@@ -54,13 +54,6 @@ def sorted_quantile(s: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     return out
 
 
-def nan_quantile(x: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """(len(qs), p) quantiles per column of x ignoring NaN (see :func:`sorted_quantile`)."""
-    if x.shape[0] == 0:
-        return np.full((len(qs), x.shape[1]), np.nan)
-    return sorted_quantile(np.sort(x, axis=0), qs)
-
-
 def distinct_sorted(s: np.ndarray) -> np.ndarray:
     """Distinct finite values per column of a sorted (NaN last) block."""
     fin = np.isfinite(s)
