@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from chalice import Blueprint
-from pynamodb.exceptions import DoesNotExist, PutError
 
-from synthos.api import context, passwords, quotas, tokens
-from synthos.api.auth import access_claims, bearer_token
-from synthos.api.errors import Conflict, Unauthorized
+from synthos.api import auth, context, tokens
 from synthos.api.http import json_response, parse_body
 from synthos.api.openapi import document
 from synthos.api.payloads_auth import (
@@ -21,7 +17,6 @@ from synthos.api.payloads_auth import (
     RegisterIn,
     TokensOut,
 )
-from synthos.aws.tables import UserModel, lost_condition
 
 bp = Blueprint(__name__)
 _TAGS = ("auth",)
@@ -35,21 +30,9 @@ def register() -> Any:
     request = bp.current_request
     context.limit_anonymous(request)
     body = parse_body(request, RegisterIn)
-    settings = context.current_settings()
-    user = UserModel(email=body.email, user_id=uuid.uuid4().hex, tenant_id=uuid.uuid4().hex,
-                     password_hash=passwords.hash_password(body.password))
-    try:
-        user.save(condition=UserModel.email.does_not_exist())
-    except PutError as exc:
-        if not lost_condition(exc):
-            raise
-        raise Conflict("an account with this email already exists") from exc
-    quotas.set_plan(user.tenant_id, user.plan)
-    pair = tokens.issue_pair(settings, user_id=user.user_id, tenant_id=user.tenant_id,
-                             scopes=[str(s) for s in user.scopes])
-    context.logger.info("account registered", extra={"tenant_id": user.tenant_id})
-    return json_response({**pair.to_dict(), "user_id": user.user_id,
-                          "tenant_id": user.tenant_id}, status=201)
+    registered = auth.register(context.current_settings(), body.email, body.password)
+    context.logger.info("account registered", extra={"tenant_id": registered["tenant_id"]})
+    return json_response(registered, status=201)
 
 
 @bp.route("/auth/login", methods=["POST"])
@@ -60,18 +43,8 @@ def login() -> Any:
     request = bp.current_request
     context.limit_anonymous(request)
     body = parse_body(request, LoginIn)
-    try:
-        user = UserModel.get(body.email, consistent_read=True)
-    except DoesNotExist:
-        passwords.verify_absent(body.password)
-        raise Unauthorized("invalid email or password") from None
-    if not passwords.verify(user.password_hash, body.password):
-        raise Unauthorized("invalid email or password")
-    if passwords.needs_rehash(user.password_hash):
-        user.update(actions=[UserModel.password_hash.set(passwords.hash_password(body.password))])
-    pair = tokens.issue_pair(context.current_settings(), user_id=user.user_id,
-                             tenant_id=user.tenant_id, scopes=[str(s) for s in user.scopes])
-    return json_response(pair.to_dict())
+    return json_response(
+        auth.login(context.current_settings(), body.email, body.password).to_dict())
 
 
 @bp.route("/auth/refresh", methods=["POST"])
@@ -89,13 +62,7 @@ def refresh() -> Any:
 @document("Revoke this session: the access token and its refresh family", status=204,
           scope="read", tags=_TAGS)
 def logout() -> Any:
-    request = bp.current_request
-    token = bearer_token(request.headers)
-    if token is None:
-        raise Unauthorized("logout needs the session's Bearer access token")
-    claims = access_claims(context.current_settings(), token)
-    tokens.revoke_family(claims.get("fam"))
-    tokens.revoke_access(claims)
+    auth.logout(context.current_settings(), bp.current_request.headers)
     return json_response(None, status=204)
 
 
@@ -103,9 +70,4 @@ def logout() -> Any:
 @document("Who the credential belongs to, its scopes and this month's usage",
           response=MeOut, scope="read", tags=_TAGS)
 def me() -> Any:
-    principal = context.authenticate(bp.current_request)
-    return json_response({
-        "user_id": principal.user_id, "tenant_id": principal.tenant_id,
-        "plan": quotas.plan_of(principal.tenant_id), "scopes": sorted(principal.scopes),
-        "credential": {"kind": principal.kind, "id": principal.credential_id},
-        "usage": quotas.usage(principal.tenant_id)})
+    return json_response(auth.me(context.authenticate(bp.current_request)))
