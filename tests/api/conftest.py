@@ -5,6 +5,11 @@ user and mint API keys.
         alice = register_user(api_client, email="alice@example.com")
         api_client.http.get("/v1/auth/me", headers=alice.headers)
         key_headers = api_key_headers(api_client, alice, scopes=["read"])
+
+For the dataset / validation / warranty suites: ``settings`` (overriding the root one, for
+``tests/api`` only) adds a local warranty signing key and the state machine's ARN;
+``state_machine`` creates that machine in moto; ``pipeline`` is a stand-in for the pipeline
+(``tests.api.resource_fixtures.FakePipeline``); ``low_result`` is a real low-risk engine result.
 """
 
 from __future__ import annotations
@@ -13,11 +18,20 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
+if TYPE_CHECKING:
+    from tests.api.resource_fixtures import FakePipeline
+
 PASSWORD = "correct horse battery staple"
+ACCOUNT = "123456789012"
+MACHINE = "synthos-test-validate"
+MACHINE_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{MACHINE}"
 
 
 @dataclass(frozen=True)
@@ -108,3 +122,63 @@ def register_user() -> Callable[..., User]:
 def api_key_headers() -> Callable[..., dict[str, str]]:
     """``api_key_headers(api_client, user, scopes=["read"], name="test key") -> headers``."""
     return mint_api_key
+
+
+# --- the dataset / validation / warranty suites ----------------------------------------------
+@pytest.fixture(scope="session")
+def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from synthos.warranty import generate_keypair
+
+    folder = tmp_path_factory.mktemp("warranty-key")
+    generate_keypair(folder)
+    return folder
+
+
+@pytest.fixture
+def settings(aws_env: None, key_dir: Path) -> Any:
+    """The suite settings plus a local signing key and the state machine's ARN."""
+    from synthos.aws.settings import Settings
+    from synthos.aws.signing_key import reset_signing_key
+    from synthos.warranty.signing import PRIVATE_KEY_FILE
+
+    reset_signing_key()
+    return Settings(stage="test", table_prefix="synthos-test", bucket="synthos-test-data",
+                    jwt_secret="test-secret-" + "x" * 32, state_machine_arn=MACHINE_ARN,
+                    signing_key_file=str(key_dir / PRIVATE_KEY_FILE))
+
+
+@pytest.fixture
+def state_machine(aws: Any) -> str:
+    """A state machine in moto (executions are recorded, not run)."""
+    import boto3
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    out = sfn.create_state_machine(name=MACHINE, definition=json.dumps(definition),
+                                   roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn")
+    assert out["stateMachineArn"] == MACHINE_ARN
+    return MACHINE_ARN
+
+
+@pytest.fixture(scope="session")
+def low_result(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real engine result with a reference and a low risk (eligible for a warranty)."""
+    from synthos import groundtruth as gt
+    from synthos.engine import ValidateOptions, validate
+
+    folder = tmp_path_factory.mktemp("api-result")
+    x = gt.synthetic_gaussian(1200, 4, np.random.default_rng(3))
+    pq.write_table(gt.to_table(x[:600]), folder / "ref.parquet")
+    pq.write_table(gt.to_table(x[600:]), folder / "ds.parquet")
+    result = validate(folder / "ds.parquet", folder / "ref.parquet",
+                      ValidateOptions(replicates=8))
+    assert result.risk_level == "low" and result.reference is not None
+    return result
+
+
+@pytest.fixture
+def pipeline(api_client: Any, state_machine: str) -> Iterator[FakePipeline]:
+    from synthos.api.context import current_settings
+    from tests.api.resource_fixtures import FakePipeline  # it imports this module
+
+    yield FakePipeline(current_settings())

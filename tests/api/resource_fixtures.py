@@ -1,80 +1,22 @@
-"""Shared fixtures of the dataset / validation / warranty suites: settings with a warranty key
-and a state machine, a moto state machine to start, and a stand-in for the pipeline that moves
+"""Helpers of the dataset / validation / warranty suites: a stand-in for the pipeline that moves
 records and writes result objects the way the pipeline does (so these suites do not depend on
-the pipeline's code).
+the pipeline's code), and request shortcuts (upload, ready dataset, completed validation).
 
-Test modules import the fixtures they use, e.g.
-``from tests.api.resource_fixtures import pipeline, settings, state_machine  # noqa: F401``.
+The fixtures that go with them (``settings`` with a warranty key and a state machine, the moto
+``state_machine``, ``pipeline``, ``low_result``, ``key_dir``) are in ``tests/api/conftest.py``,
+so pytest finds them for ``tests/api`` only; test modules import just these plain helpers.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow.parquet as pq
-import pytest
+from tests.api.conftest import MACHINE_ARN, User, post_json
 
-from tests.api.conftest import User, post_json
-
-ACCOUNT = "123456789012"
-MACHINE = "synthos-test-validate"
-MACHINE_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{MACHINE}"
-
-
-@pytest.fixture(scope="session")
-def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from synthos.warranty import generate_keypair
-
-    folder = tmp_path_factory.mktemp("warranty-key")
-    generate_keypair(folder)
-    return folder
-
-
-@pytest.fixture
-def settings(aws_env: None, key_dir: Path) -> Any:
-    """The suite settings plus a local signing key and the state machine's ARN."""
-    from synthos.aws.settings import Settings
-    from synthos.aws.signing_key import reset_signing_key
-    from synthos.warranty.signing import PRIVATE_KEY_FILE
-
-    reset_signing_key()
-    return Settings(stage="test", table_prefix="synthos-test", bucket="synthos-test-data",
-                    jwt_secret="test-secret-" + "x" * 32, state_machine_arn=MACHINE_ARN,
-                    signing_key_file=str(key_dir / PRIVATE_KEY_FILE))
-
-
-@pytest.fixture
-def state_machine(aws: Any) -> str:
-    """A state machine in moto (executions are recorded, not run)."""
-    import boto3
-
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
-    out = sfn.create_state_machine(name=MACHINE, definition=json.dumps(definition),
-                                   roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn")
-    assert out["stateMachineArn"] == MACHINE_ARN
-    return MACHINE_ARN
-
-
-@pytest.fixture(scope="session")
-def low_result(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A real engine result with a reference and a low risk (eligible for a warranty)."""
-    from synthos import groundtruth as gt
-    from synthos.engine import ValidateOptions, validate
-
-    folder = tmp_path_factory.mktemp("api-result")
-    x = gt.synthetic_gaussian(1200, 4, np.random.default_rng(3))
-    pq.write_table(gt.to_table(x[:600]), folder / "ref.parquet")
-    pq.write_table(gt.to_table(x[600:]), folder / "ds.parquet")
-    result = validate(folder / "ds.parquet", folder / "ref.parquet",
-                      ValidateOptions(replicates=8))
-    assert result.risk_level == "low" and result.reference is not None
-    return result
+__all__ = ["MACHINE_ARN", "FakePipeline", "body", "completed_validation", "ready_dataset",
+           "start_validation", "upload"]
 
 
 @dataclass
@@ -121,13 +63,6 @@ class FakePipeline:
                 report_key=keys.report_key(tenant, job_id),
                 collapse_risk=result.collapse_risk, risk_level=result.risk_level,
                 drift_score=result.drift_score)
-
-
-@pytest.fixture
-def pipeline(api_client: Any, state_machine: str) -> Iterator[FakePipeline]:
-    from synthos.api.context import current_settings
-
-    yield FakePipeline(current_settings())
 
 
 def body(response: Any) -> Any:

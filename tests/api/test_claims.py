@@ -1,6 +1,5 @@
 """Warranty claims through the API: the automatic pre-check's every path, the admin decision,
 and the listing."""
-# ruff: noqa: F811  (pytest fixtures imported from tests.api.resource_fixtures)
 
 from __future__ import annotations
 
@@ -13,14 +12,9 @@ from synthos.api.principal import Principal
 from synthos.aws.tables import WarrantyModel
 from synthos.warranty import ClaimEvidence
 from tests.api.conftest import post_json
-from tests.api.resource_fixtures import (  # noqa: F401
+from tests.api.resource_fixtures import (
     body,
     completed_validation,
-    key_dir,
-    low_result,
-    pipeline,
-    settings,
-    state_machine,
 )
 
 

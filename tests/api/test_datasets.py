@@ -1,6 +1,5 @@
 """Datasets through the API: upload requests checked before any URL, listing with pages, get,
 delete (objects and derived results removed; refused while a validation runs)."""
-# ruff: noqa: F811  (pytest fixtures imported from tests.api.resource_fixtures)
 
 from __future__ import annotations
 
@@ -8,16 +7,11 @@ import json
 
 import boto3
 
-from tests.api.resource_fixtures import (  # noqa: F401
+from tests.api.resource_fixtures import (
     body,
     completed_validation,
-    key_dir,
-    low_result,
-    pipeline,
     ready_dataset,
-    settings,
     start_validation,
-    state_machine,
     upload,
 )
 

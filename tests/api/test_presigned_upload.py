@@ -1,6 +1,5 @@
 """Presigned uploads against (moto) S3: a single PUT accepted; URLs only for the caller's own
 tenant key, with key and size inside the signature; the multipart flow end to end."""
-# ruff: noqa: F811  (pytest fixtures imported from tests.api.resource_fixtures)
 
 from __future__ import annotations
 
@@ -16,12 +15,8 @@ import pytest
 import requests
 
 from synthos.aws import uploads
-from tests.api.resource_fixtures import (  # noqa: F401
+from tests.api.resource_fixtures import (
     body,
-    key_dir,
-    pipeline,
-    settings,
-    state_machine,
     upload,
 )
 

@@ -1,22 +1,16 @@
 """Tenant isolation of datasets, validations, warranties and claims: another tenant's id answers
 404 (never 403) on every route, lists never show it, and nothing of the owner's changes."""
-# ruff: noqa: F811  (pytest fixtures imported from tests.api.resource_fixtures)
 
 from __future__ import annotations
 
 import json
 
 from tests.api.conftest import post_json
-from tests.api.resource_fixtures import (  # noqa: F401
+from tests.api.resource_fixtures import (
     body,
     completed_validation,
-    key_dir,
-    low_result,
-    pipeline,
     ready_dataset,
-    settings,
     start_validation,
-    state_machine,
     upload,
 )
 

@@ -1,6 +1,5 @@
 """Validations through the API: start (checks, quota, workflow execution), list with status
 filter and pages, status and scores, result views, report URL, cancel."""
-# ruff: noqa: F811  (pytest fixtures imported from tests.api.resource_fixtures)
 
 from __future__ import annotations
 
@@ -13,17 +12,12 @@ import requests
 from synthos.aws.tables import JobModel
 from synthos.engine import ValidateOptions
 from tests.api.conftest import post_json
-from tests.api.resource_fixtures import (  # noqa: F401
+from tests.api.resource_fixtures import (
     MACHINE_ARN,
     body,
     completed_validation,
-    key_dir,
-    low_result,
-    pipeline,
     ready_dataset,
-    settings,
     start_validation,
-    state_machine,
     upload,
 )
 

@@ -1,7 +1,6 @@
 """Warranties through the API: issue for an eligible validation (signed with the configured
 Ed25519 key, stored as record + JSON + PDF), list/get, public verify, tampering detected,
 expiry by the schedule's ``expire_due``."""
-# ruff: noqa: F811  (pytest fixtures imported from tests.api.resource_fixtures)
 
 from __future__ import annotations
 
@@ -19,16 +18,11 @@ from synthos.aws.tables import DatasetModel, WarrantyModel
 from synthos.warranty import SignedCertificate, load_public_key, verify_certificate
 from synthos.warranty.signing import PUBLIC_KEY_FILE
 from tests.api.conftest import post_json
-from tests.api.resource_fixtures import (  # noqa: F401
+from tests.api.resource_fixtures import (
     body,
     completed_validation,
-    key_dir,
-    low_result,
-    pipeline,
     ready_dataset,
-    settings,
     start_validation,
-    state_machine,
 )
 
 
