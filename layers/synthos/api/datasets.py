@@ -25,7 +25,7 @@ from synthos.api.payloads import (
 from synthos.api.principal import Principal
 from synthos.aws import keys, uploads
 from synthos.aws.settings import Settings
-from synthos.aws.tables import DatasetModel, JobModel, lost_condition, utcnow
+from synthos.aws.tables import MONITORED, DatasetModel, JobModel, lost_condition, utcnow
 from synthos.jobs import RUNNING
 
 DELETED = "deleted"
@@ -184,9 +184,13 @@ def list_datasets(principal: Principal, limit: int, start: dict[str, Any] | None
 
 
 def jobs_on(tenant_id: str, dataset_id: str) -> list[JobModel]:
-    """Every job of the tenant that reads the dataset (as dataset or reference)."""
-    cond = (JobModel.dataset_id == dataset_id) | (JobModel.reference_id == dataset_id)
-    return list(JobModel.query(tenant_id, filter_condition=cond))
+    """Every job of the tenant that reads the dataset (as dataset or reference), from the
+    ``by_dataset`` and ``by_reference`` indexes with the tenant in the key condition."""
+    found = {j.job_id: j for j in JobModel.by_dataset.query(
+        dataset_id, JobModel.tenant_id == tenant_id)}
+    found.update((j.job_id, j) for j in JobModel.by_reference.query(
+        dataset_id, JobModel.tenant_id == tenant_id))
+    return list(found.values())
 
 
 def delete_dataset(settings: Settings, principal: Principal, dataset_id: str) -> None:
@@ -206,6 +210,8 @@ def delete_dataset(settings: Settings, principal: Principal, dataset_id: str) ->
             uploads.delete_prefix(settings, prefix)
     try:
         item.update(actions=[DatasetModel.status.set(DELETED),
+                             DatasetModel.upload_pending.remove(),
+                             DatasetModel.monitor.remove(),
                              DatasetModel.updated_at.set(utcnow())],
                     condition=DatasetModel.status != DELETED)
     except UpdateError as exc:
@@ -221,8 +227,10 @@ def set_monitored(principal: Principal, dataset_id: str, monitored: bool) -> Dat
     if monitored and item.role != "synthetic":
         raise Conflict("only a synthetic dataset can be monitored",
                        details={"role": item.role})
+    index_key = (DatasetModel.monitor.set(MONITORED) if monitored
+                 else DatasetModel.monitor.remove())  # the nightly re-validation's index
     try:
-        item.update(actions=[DatasetModel.monitored.set(monitored),
+        item.update(actions=[DatasetModel.monitored.set(monitored), index_key,
                              DatasetModel.updated_at.set(utcnow())],
                     condition=DatasetModel.status != DELETED)
     except UpdateError as exc:

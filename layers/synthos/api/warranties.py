@@ -73,6 +73,14 @@ def load(tenant_id: str, warranty_id: str) -> WarrantyModel:
         raise NotFound(f"no warranty {warranty_id}") from exc
 
 
+def active_of(tenant_id: str, validation_id: str) -> list[str]:
+    """Ids of the tenant's active warranties on one validation (``by_validation`` index, the
+    tenant in the key condition: only that validation's warranties are read)."""
+    return [w.warranty_id for w in WarrantyModel.by_validation.query(
+        validation_id, WarrantyModel.tenant_id == tenant_id,
+        filter_condition=WarrantyModel.status == ACTIVE)]
+
+
 def issue(settings: Settings, principal: Principal, validation_id: str,
           now: datetime | None = None) -> WarrantyOut:
     """Sign and store the certificate of an eligible validation (NotEligible: 400)."""
@@ -81,9 +89,7 @@ def issue(settings: Settings, principal: Principal, validation_id: str,
     if job.status != "completed":
         raise Conflict(f"validation {validation_id} is {job.status}; a warranty needs a "
                        "completed validation", details={"status": job.status})
-    existing = [w.warranty_id for w in WarrantyModel.query(
-        tenant, filter_condition=(WarrantyModel.validation_id == validation_id)
-        & (WarrantyModel.status == ACTIVE))]
+    existing = active_of(tenant, validation_id)
     if existing:
         raise Conflict("an active warranty already covers this validation",
                        details={"warranty_id": existing[0]})

@@ -1,7 +1,10 @@
 """DynamoDB records (pynamodb). Keys and indexes are fixed here; CDK creates the same tables
 (``infra_cdk`` reads :data:`TABLE_SPECS`) and the local stack creates them with
 :func:`create_tables`. Every tenant-owned record has ``tenant_id`` as its partition key, so a
-query can never cross tenants.
+query can never cross tenants. A tenant-facing index query names the tenant in its key
+condition (``by_dataset``, ``by_reference``, ``by_validation``: ``tenant_id`` is their sort key);
+the schedules' sparse indexes (``by_pending_upload``, ``by_monitored``) are cross-tenant on
+purpose. CloudFormation adds one GSI per table per update: see docs/deploy.md.
 
 Call :func:`bind` once at the edge with the settings; it points every model at its table.
 """
@@ -128,8 +131,42 @@ class RateLimitModel(_Base):
 
 
 # --- datasets and validations ----------------------------------------------------------------
+# Values of the datasets' sparse index keys: an item carries the key only while it is in the
+# state a schedule looks for, so each index holds exactly those items (see DatasetModel.save).
+PENDING_UPLOAD = "pending_upload"
+MONITORED = "monitored"
+
+
+class DatasetByPendingUpload(GlobalSecondaryIndex["DatasetModel"]):
+    """Sparse: datasets still ``pending_upload``, oldest first (the upload clean-up's range
+    query ``created_at < cutoff``). All tenants: the clean-up is a system job."""
+
+    class Meta:
+        index_name = "by_pending_upload"
+        projection = AllProjection()
+
+    upload_pending = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class DatasetByMonitored(GlobalSecondaryIndex["DatasetModel"]):
+    """Sparse: monitored datasets not deleted (the nightly re-validation). All tenants."""
+
+    class Meta:
+        index_name = "by_monitored"
+        projection = AllProjection()
+
+    monitor = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class DatasetModel(_Base):
-    """An uploaded file. status: pending_upload -> uploaded -> ready | failed; deleted."""
+    """An uploaded file. status: pending_upload -> uploaded -> ready | failed; deleted.
+
+    Index keys: ``upload_pending`` is set while status is pending_upload and ``monitor`` while
+    monitored and not deleted, removed otherwise. :meth:`save` derives both from the item; an
+    update that changes ``status`` or ``monitored`` must set or remove them in the same update.
+    """
 
     class Meta(_Base.Meta):
         table_key = "datasets"
@@ -156,6 +193,17 @@ class DatasetModel(_Base):
     reason = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
+    upload_pending = UnicodeAttribute(null=True)  # PENDING_UPLOAD while status is pending_upload
+    monitor = UnicodeAttribute(null=True)  # MONITORED while monitored and not deleted
+    by_pending_upload = DatasetByPendingUpload()
+    by_monitored = DatasetByMonitored()
+
+    def save(self, condition: Any = None, *, add_version_condition: bool = True
+             ) -> dict[str, Any]:
+        """Put the whole item, with its sparse index keys derived from its own state."""
+        self.upload_pending = PENDING_UPLOAD if self.status == PENDING_UPLOAD else None
+        self.monitor = MONITORED if self.monitored and self.status != "deleted" else None
+        return super().save(condition, add_version_condition=add_version_condition)
 
 
 class JobByStatus(GlobalSecondaryIndex["JobModel"]):
@@ -169,6 +217,29 @@ class JobByStatus(GlobalSecondaryIndex["JobModel"]):
     updated_at = UTCDateTimeAttribute(range_key=True)
 
 
+class JobByDataset(GlobalSecondaryIndex["JobModel"]):
+    """Jobs that validate a dataset. Query with the tenant as the sort-key condition
+    (``tenant_id == t``): a read touches only that tenant's items (``datasets.jobs_on``)."""
+
+    class Meta:
+        index_name = "by_dataset"
+        projection = AllProjection()
+
+    dataset_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
+class JobByReference(GlobalSecondaryIndex["JobModel"]):
+    """Jobs that use a dataset as their reference (sparse: jobs without one are absent)."""
+
+    class Meta:
+        index_name = "by_reference"
+        projection = AllProjection()
+
+    reference_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
 class JobModel(_Base):
     """A validation job. ``status`` moves only as :mod:`synthos.jobs` allows, by conditional
     updates (see :mod:`synthos.aws.job_store`)."""
@@ -179,6 +250,8 @@ class JobModel(_Base):
     tenant_id = UnicodeAttribute(hash_key=True)
     job_id = UnicodeAttribute(range_key=True)
     by_status = JobByStatus()
+    by_dataset = JobByDataset()
+    by_reference = JobByReference()
     dataset_id = UnicodeAttribute()
     reference_id = UnicodeAttribute(null=True)
     options = JSONAttribute(default=dict)
@@ -228,6 +301,17 @@ class WarrantyByStatus(GlobalSecondaryIndex["WarrantyModel"]):
     expires_at = UTCDateTimeAttribute(range_key=True)
 
 
+class WarrantyByValidation(GlobalSecondaryIndex["WarrantyModel"]):
+    """Warranties of one validation; query with ``tenant_id == t`` as the sort-key condition."""
+
+    class Meta:
+        index_name = "by_validation"
+        projection = AllProjection()
+
+    validation_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
 class WarrantyModel(_Base):
     class Meta(_Base.Meta):
         table_key = "warranties"
@@ -236,6 +320,7 @@ class WarrantyModel(_Base):
     warranty_id = UnicodeAttribute(range_key=True)
     by_id = WarrantyById()
     by_status = WarrantyByStatus()
+    by_validation = WarrantyByValidation()
     validation_id = UnicodeAttribute()
     dataset_id = UnicodeAttribute()
     certificate = JSONAttribute()  # the signed document, as issued
@@ -264,6 +349,16 @@ class ClaimModel(_Base):
     updated_at = UTCDateTimeAttribute(default=utcnow)
 
 
+class ConnectionById(GlobalSecondaryIndex["ConnectionModel"]):
+    """A connection's subscriptions by connection id (what ``$disconnect`` deletes)."""
+
+    class Meta:
+        index_name = "by_connection"
+        projection = AllProjection()
+
+    connection_id = UnicodeAttribute(hash_key=True)
+
+
 class ConnectionModel(_Base):
     """A WebSocket connection subscribed to one job's progress."""
 
@@ -272,6 +367,7 @@ class ConnectionModel(_Base):
 
     job_id = UnicodeAttribute(hash_key=True)
     connection_id = UnicodeAttribute(range_key=True)
+    by_connection = ConnectionById()
     tenant_id = UnicodeAttribute()
     expires = TTLAttribute()
 

@@ -136,6 +136,7 @@ def _uploaded_dataset(parsed: ObjectKey, key: str, version: str | None,
         return dataset, False
     status = "ready" if dataset.auto_validation else "uploaded"
     actions: list[Action] = [DatasetModel.status.set(status),
+                             DatasetModel.upload_pending.remove(),  # no longer pending
                              DatasetModel.size_bytes.set(size),
                              DatasetModel.updated_at.set(utcnow())]
     if version:

@@ -71,10 +71,13 @@ def connect(settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def disconnect(settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
-    """``$disconnect``: forget the connection wherever it was subscribed."""
+    """``$disconnect``: forget the connection wherever it was subscribed (its items, found
+    through the ``by_connection`` index; TTL removes any the index had not caught up with)."""
     del settings
     connection_id, _ = _context(event)
-    for conn in ConnectionModel.scan(ConnectionModel.connection_id == connection_id):
+    if not connection_id:
+        return {"statusCode": 200}
+    for conn in ConnectionModel.by_connection.query(connection_id):
         conn.delete()
     return {"statusCode": 200}
 
