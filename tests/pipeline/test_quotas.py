@@ -67,7 +67,7 @@ def test_a_dropped_file_counts_one_dataset_and_one_validation_once(aws: Any) -> 
 
 def test_a_dropped_file_over_quota_is_refused_with_a_reason(aws: Any) -> None:
     # GIVEN a tenant whose validations of the month are used up (free plan: 50)
-    quotas.consume(aws, TENANT, "validations", amount=50)
+    quotas.consume(TENANT, "validations", amount=50)
     # WHEN a file is dropped
     outcome = claim_job(aws, _drop(aws, f"dropbox/{TENANT}/synthetic.csv"))
     # THEN nothing runs, the job and the dataset are failed with the plan's message,

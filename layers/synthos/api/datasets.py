@@ -89,7 +89,7 @@ def create_upload(settings: Settings, principal: Principal, req: UploadRequest) 
     issued = False
     try:
         for kind in kinds:  # the auto-validation's unit is counted now, not by the pipeline
-            quotas.consume(settings, tenant, kind)
+            quotas.consume(tenant, kind)
             counted.append(kind)
         out = _issue(settings, tenant, req)
         issued = True

@@ -15,7 +15,6 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
 from synthos.api.errors import PaymentRequired
-from synthos.aws.settings import Settings
 from synthos.aws.tables import RateLimitModel, lost_condition
 
 Kind = Literal["datasets", "validations"]
@@ -51,11 +50,10 @@ def limit_of(tenant_id: str, kind: Kind) -> int | None:
     return PLANS[plan_of(tenant_id)][kind]
 
 
-def consume(settings: Settings, tenant_id: str, kind: Kind, amount: int = 1) -> int:
+def consume(tenant_id: str, kind: Kind, amount: int = 1) -> int:
     """Count ``amount`` units of ``kind`` this month; PaymentRequired once the plan is used up.
 
-    Returns the month's usage after counting. ``settings`` is taken for symmetry with the other
-    services (tables are bound from it at the edge)."""
+    Returns the month's usage after counting."""
     if kind not in KINDS:
         raise KeyError(kind)
     plan = plan_of(tenant_id)

@@ -74,7 +74,7 @@ def create_validation(settings: Settings, principal: Principal,
     if req.reference_id:
         datasets.usable_reference(tenant, req.reference_id)
     req.options.to_engine().check()
-    quotas.consume(settings, tenant, "validations")
+    quotas.consume(tenant, "validations")
     job = JobModel(tenant, new_id("val"), dataset_id=req.dataset_id,
                    reference_id=req.reference_id, options=req.options.model_dump(mode="json"),
                    trigger="api", object_key=dataset.s3_key, object_version=dataset.version_id,

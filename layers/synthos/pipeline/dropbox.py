@@ -73,7 +73,7 @@ def count_usage(settings: Settings, job: JobModel) -> bool:
     counted: list[quotas.Kind] = []
     try:
         for kind in _COUNTED:
-            quotas.consume(settings, job.tenant_id, kind)
+            quotas.consume(job.tenant_id, kind)
             counted.append(kind)
     except PaymentRequired as exc:
         for kind in counted:
