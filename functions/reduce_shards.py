@@ -1,4 +1,5 @@
-"""Step Functions task: merge the shards' partial states, finalize and score."""
+"""Step Functions task: combine the range results (or merge the shard states), finalize and
+score."""
 
 from __future__ import annotations
 

@@ -57,6 +57,9 @@ ACCESS: dict[str, Access] = {
     "RunValidation": _step(read_tables=("datasets",), s3_read=_DATA,
                            s3_write=("results/*",)),
     "RecordShard": _step(s3_read=("shards/*",)),
+    # the hash-partitioned reduce: plan (job -> reducing), one range of every state -> a result
+    "PlanReduce": _step(s3_read=("shards/*",)),
+    "ReduceRange": Access(s3_read=("shards/*",), s3_write=("shards/*",)),
     "ReduceShards": _step(read_tables=("datasets",), s3_read=(*_DATA, "shards/*"),
                           s3_write=("results/*",)),
     "RenderReport": _step(s3_read=("results/*",), s3_write=("results/*",)),

@@ -10,7 +10,9 @@ and the pipeline tests execute the very same document in moto (``synthos.local.m
                        ShardMap (Distributed Map, ItemReader = shard items JSON   |
                          in S3) -> RunShard (batch:submitJob.sync, retried once)  |
                                 -> RecordShard (progress: shards done / total)    |
-                       -> ReduceShards ---------------------------------------> RenderReport
+                       -> PlanReduce (job -> reducing; P hash ranges)             |
+                       -> RangeMap (inline Map over the P ranges) -> ReduceRange  |
+                       -> ReduceShards (combine, fill, finalize, score) ------> RenderReport
                                                                                   -> CompleteJob
                                                                                   -> Done
     any error (Catch States.ALL) -> FailJob -> Failed (Fail state)
@@ -34,6 +36,8 @@ FUNCTIONS: dict[str, str] = {
     "InspectDataset": "functions.inspect_dataset.handler",
     "RunValidation": "functions.run_validation.handler",
     "RecordShard": "functions.record_shard.handler",
+    "PlanReduce": "functions.plan_reduce.handler",
+    "ReduceRange": "functions.reduce_range.handler",
     "ReduceShards": "functions.reduce_shards.handler",
     "RenderReport": "functions.render_report.handler",
     "CompleteJob": "functions.complete_job.handler",
@@ -54,6 +58,7 @@ FUNCTION_SIZING: dict[str, tuple[int, int]] = {
     "ClaimJob": (2048, 300),  # inspects an upload nobody validates (pipeline/describe.py)
     "InspectDataset": (2048, 300),
     "RunValidation": (3008, 900),
+    "ReduceRange": (3008, 900),  # about 20 million count-map entries (RANGE_TARGET_ROWS)
     "ReduceShards": (3008, 900),
     "RenderReport": (1024, 120),
     "RevalidateMonitored": (512, 300),
@@ -76,7 +81,11 @@ SCHEDULES: dict[str, dict[str, str]] = {
 
 # The state machine's functions (the ones the definition references).
 TASK_FUNCTIONS: tuple[str, ...] = ("ClaimJob", "InspectDataset", "RunValidation", "RecordShard",
-                                   "ReduceShards", "RenderReport", "CompleteJob", "FailJob")
+                                   "PlanReduce", "ReduceRange", "ReduceShards", "RenderReport",
+                                   "CompleteJob", "FailJob")
+
+
+RANGE_CONCURRENCY = 40  # range reducers at a time: an inline Map runs at most 40 iterations
 
 
 def function_arn_placeholder(logical: str) -> str:
@@ -174,6 +183,26 @@ def _shard_map(retry_interval_s: int, max_concurrency: int) -> dict[str, Any]:
         # no ToleratedFailure*: the default (0) fails the Map on the first failed shard
         "ResultPath": None,
         "Catch": _catch(),
+        "Next": "PlanReduce",
+    }
+
+
+def _range_map(retry_interval_s: int, max_concurrency: int) -> dict[str, Any]:
+    """One ReduceRange task per hash range of the reduce (``$.ranges`` from PlanReduce)."""
+    return {
+        "Type": "Map",
+        "ItemsPath": "$.ranges",
+        "ItemSelector": {"tenant_id.$": "$.tenant_id", "job_id.$": "$.job_id",
+                         "part.$": "$$.Map.Item.Value.part", "parts.$": "$.reduce_parts"},
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "INLINE"},
+            "StartAt": "ReduceRange",
+            "States": {"ReduceRange": _lambda_task("ReduceRange", None, retry_interval_s,
+                                                   catch=False)},
+        },
+        "MaxConcurrency": max_concurrency,
+        "ResultPath": None,
+        "Catch": _catch(),
         "Next": "ReduceShards",
     }
 
@@ -200,6 +229,8 @@ def build_definition(retry_interval_s: int = 2, max_concurrency: int = 500) -> d
                        "Default": "RunValidation"},
         "RunValidation": _lambda_task("RunValidation", "RenderReport", r),
         "ShardMap": _shard_map(r, max_concurrency),
+        "PlanReduce": _lambda_task("PlanReduce", "RangeMap", r),
+        "RangeMap": _range_map(r, RANGE_CONCURRENCY),
         "ReduceShards": _lambda_task("ReduceShards", "RenderReport", r),
         "RenderReport": _lambda_task("RenderReport", "CompleteJob", r),
         "CompleteJob": _lambda_task("CompleteJob", "Done", r),

@@ -45,7 +45,7 @@ def test_layout_starts_with_magic_version_and_header_length() -> None:
     # WHEN the fixed prefix is read by hand
     magic, version, flags, header_len = struct.unpack_from("<8sHHI", data)
     # THEN it is the documented layout, with a JSON header right after the digest
-    assert (magic, version, flags) == (b"SYNSHARD", 2, 0)
+    assert (magic, version, flags) == (b"SYNSHARD", 3, 0)
     assert data[48:49] == b"{" and data[48 + header_len - 1 : 48 + header_len] == b"}"
 
 
@@ -105,9 +105,12 @@ def test_well_formed_envelope_with_bad_content_is_refused() -> None:
     tree["co_moments"] = {"columns": ["x"], "n": 0, "mean": np.zeros(1), "cross": np.zeros((1, 1))}
     cases.append(codec.encode(tree))
     tree = codec.decode(_state(300).to_bytes())
-    tree["sample"]["keys"] = tree["sample"]["keys"].astype(np.float64)
+    keys, counts = tree["sample"]["count_map"].keys, tree["sample"]["count_map"].counts
+    tree["sample"]["count_map"] = codec.CountMap(keys, -counts)
     cases.append(codec.encode(tree))
-    tree["sample"]["keys"] = np.sort(tree["sample"]["keys"].astype(np.uint64))[::-1].copy()
+    tree["sample"]["count_map"] = codec.CountMap(keys[::-1].copy(), counts)
+    cases.append(codec.encode(tree))
+    tree["sample"]["count_map"] = {"keys": keys, "counts": counts}
     cases.append(codec.encode(tree))
     cases.append(codec.encode({"kind": "something else"}))
     cases.append(codec.encode([1, 2, 3]))

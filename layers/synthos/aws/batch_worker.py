@@ -8,8 +8,13 @@ or bytes travel; the state goes to the item's ``state_key`` in the manifest's bu
 success, 2 on bad input (a named Synthos input error), 1 on anything else, with one line on
 stderr. The same entrypoint runs on the CPU against moto and on CUDA in ``gpu_batch/``.
 
-``reduce_states`` is the reduce side: load every state of a manifest, merge, and run the fill
-pass from S3 (``synthos.shard.fill_from_shards``), ready for ``finalize``.
+``reduce_states`` is the reduce side in one process: load every state of a manifest, merge,
+and run the fill pass from S3 (``synthos.shard.fill_from_shards``), ready for ``finalize``. The
+hash-partitioned reduce splits it (``synthos.shard.partition``): ``reduce_range_states`` reduces
+one hash range of every state (ranged GETs of that range of each count map only) and writes a
+small ``RangeResult`` next to the manifest (``range_result_key``); ``combine_ranges`` reads the
+results and the states without their count maps (a few ahead, folded in order), combines and
+runs the fill pass: the same state for ``finalize`` as ``reduce_states`` gives.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -29,12 +36,22 @@ from synthos.errors import InputError, InvalidOption, SynthosError
 from synthos.shard import (
     Manifest,
     PartialState,
+    RangeResult,
+    RangeSlice,
+    ShardItem,
+    combine,
     fill_from_shards,
     merge_all,
     profile_shard,
+    read_range_slice,
+    reduce_range,
 )
 
 INDEX_ENV = "AWS_BATCH_JOB_ARRAY_INDEX"
+T = TypeVar("T")
+READ_THREADS = 16  # state files a range reducer reads at a time (latency-bound small GETs)
+COMBINE_PREFETCH = 8  # states the combine reads ahead (memory: that many states at most)
+STATE_BLOCK_BYTES = 1 << 16  # state parts read by range: small reads fetch 64 KiB, not 1 MiB
 
 
 def load_manifest(settings: Settings, manifest_uri: str) -> tuple[str, str, Manifest]:
@@ -73,6 +90,67 @@ def reduce_states(settings: Settings, manifest: Manifest | str) -> PartialState:
     src_bucket, src_key = parse_s3_uri(manifest.source)
     fill_from_shards(merged, manifest, lambda: S3File(s3, src_bucket, src_key))
     return merged
+
+
+def range_result_key(manifest_uri: str, part: int, parts: int) -> str:
+    """``s3://bucket/key`` of the result of range ``part`` of ``parts``, next to the manifest."""
+    bucket, key = parse_s3_uri(manifest_uri)
+    return f"s3://{bucket}/{key.rsplit('/', 1)[0]}/range-{part:04d}-of-{parts:04d}.bin"
+
+
+def reduce_range_states(settings: Settings, manifest_uri: str, part: int, parts: int) -> str:
+    """Reduce hash range ``part`` of ``parts`` of every shard state of the manifest (reading
+    only that range of each count map) and write its ``RangeResult``; returns its URI."""
+    bucket, key, manifest = load_manifest(settings, manifest_uri)
+    s3 = client("s3", settings)
+    for item in manifest.items:
+        _check_scope(key, item.state_key, manifest.source, bucket)
+
+    def read(item: ShardItem) -> RangeSlice:
+        with S3File(s3, bucket, item.state_key, block_bytes=STATE_BLOCK_BYTES) as f:
+            return read_range_slice(f, part, parts)
+
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:  # GETs overlap, order kept
+        slices = list(pool.map(read, manifest.items))
+    result = reduce_range(slices, part, parts)
+    where = range_result_key(manifest_uri, part, parts)
+    _put(s3, bucket, parse_s3_uri(where)[1], result.to_bytes())
+    return where
+
+
+def combine_ranges(settings: Settings, manifest_uri: str, parts: int) -> PartialState:
+    """The merged state from the ``parts`` range results and the states read without their
+    count maps (in order, ``COMBINE_PREFETCH`` read ahead), with the fill pass done: ready for
+    ``finalize``."""
+    bucket, key, manifest = load_manifest(settings, manifest_uri)
+    s3 = client("s3", settings)
+    results = []
+    for part in range(parts):
+        with S3File(s3, *parse_s3_uri(range_result_key(manifest_uri, part, parts))) as f:
+            results.append(RangeResult.from_bytes(f.read()))
+
+    def read(item: ShardItem) -> PartialState:
+        _check_scope(key, item.state_key, manifest.source, bucket)
+        with S3File(s3, bucket, item.state_key, block_bytes=STATE_BLOCK_BYTES) as f:
+            return PartialState.read_without_counts(f)
+
+    merged = combine(results, _in_order(read, manifest.items, COMBINE_PREFETCH))
+    src_bucket, src_key = parse_s3_uri(manifest.source)
+    fill_from_shards(merged, manifest, lambda: S3File(s3, src_bucket, src_key))
+    return merged
+
+
+def _in_order(read: Callable[[ShardItem], T], items: Sequence[ShardItem],
+              depth: int) -> Iterator[T]:
+    """``read(item)`` of each item, in order, at most ``depth`` reads ahead of the consumer."""
+    with ThreadPoolExecutor(max_workers=depth) as pool:
+        pending: deque[Future[T]] = deque()
+        for item in items:
+            pending.append(pool.submit(read, item))
+            if len(pending) >= depth:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _check_scope(manifest_key: str, state_key: str, source_uri: str, bucket: str) -> None:

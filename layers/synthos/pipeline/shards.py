@@ -1,10 +1,15 @@
 """The large path around the Batch shards: per-shard progress and the reduce.
 
 Each Batch job (``synthos.aws.batch_worker``) writes one partial state to its item's
-``state_key``; RecordShard counts it on the job (atomic add, only while ``validating``); the
-reduce merges every state (``synthos.shard.merge_all``), finalizes the dataset profile and
-scores it against the reference exactly as the small path does
-(``synthos.aws.batch_worker.reduce_states``: merge, then the fill pass reading shards from S3).
+``state_key``; RecordShard counts it on the job (atomic add, only while ``validating``). The
+reduce is hash-partitioned (``synthos.shard.partition``): PlanReduce checks every shard
+finished, moves the job to ``reducing`` and splits the row-hash space into
+``parts_for(rows bound)`` ranges; ReduceRange (one task per range, a Map) reduces one range of
+every state's count map into a small result next to the manifest; ReduceShards combines the
+results with the states read without their count maps, runs the fill pass, finalizes the
+dataset profile and scores it against the reference exactly as the small path does. Without
+``reduce_parts`` in its input, ReduceShards merges in one process as before
+(``synthos.aws.batch_worker.reduce_states``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from synthos.pipeline.results import write_result
 
 if TYPE_CHECKING:
     from synthos.profile import ProfileOutcome
+    from synthos.shard import Manifest
 
 
 def record_shard(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
@@ -51,25 +57,69 @@ def _reference_outcome(settings: Settings, tenant: str, reference_id: str,
         return profile_source(source, specs, sample_rows=opts.sample_rows, seed=opts.seed)
 
 
-def reduce_shards(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
-    """Merge the shard states, finalize, score, and store the result (job -> reducing).
-    The engine is imported here, not at module load: RecordShard runs once per shard."""
-    from synthos.aws.batch_worker import reduce_states
-    from synthos.engine import result_from_outcomes
-    from synthos.pipeline.options import engine_options
-    from synthos.shard import Manifest, finalize
+def _manifest(settings: Settings, tenant: str, job_id: str) -> Manifest:
+    from synthos.shard import Manifest
 
-    tenant, job_id = state["tenant_id"], state["job_id"]
-    started = time.perf_counter()
+    return Manifest.from_json(storage.get_bytes(settings, manifest_key(tenant, job_id)).decode())
+
+
+def _start_reduce(settings: Settings, tenant: str, job_id: str) -> tuple[JobModel, Manifest]:
+    """Refuse a partial merge, then move the job to reducing."""
     job = get_job(tenant, job_id)
-    move(settings, tenant, job_id, JobStatus.REDUCING, progress=0.7)
-    opts = engine_options(job.options)
-    manifest = Manifest.from_json(storage.get_bytes(settings, manifest_key(tenant, job_id))
-                                  .decode())
+    manifest = _manifest(settings, tenant, job_id)
     if int(job.shards_done or 0) < len(manifest.items):  # never finalize a partial merge
         raise ShardsIncomplete(f"only {int(job.shards_done or 0)} of {len(manifest.items)} "
                                "shards finished; the validation cannot be completed")
-    ds_outcome = finalize(reduce_states(settings, manifest))  # merge + fill pass, from S3
+    move(settings, tenant, job_id, JobStatus.REDUCING, progress=0.7)
+    return job, manifest
+
+
+def rows_bound(manifest: Manifest) -> int:
+    """An upper bound of the distinct rows: the planned rows, or, when a text file's rows are
+    unknown (estimate 0), its bytes / 2 (a row holds at least one byte and a newline)."""
+    return manifest.rows_estimate or manifest.size_bytes // 2
+
+
+def plan_reduce(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    """Check the shards, move the job to reducing, and list the hash ranges of the reduce:
+    the state plus ``reduce_parts`` and ``ranges`` (``[{"part": 0}, ...]``, for the Map)."""
+    from synthos.shard import parts_for
+
+    _job, manifest = _start_reduce(settings, state["tenant_id"], state["job_id"])
+    parts = parts_for(rows_bound(manifest))
+    return {**state, "reduce_parts": parts, "ranges": [{"part": p} for p in range(parts)]}
+
+
+def reduce_range(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    """One range of the reduce (a Map iteration): its result goes next to the manifest.
+    Returns ``{}`` (the Map's result array is discarded)."""
+    from synthos.aws.batch_worker import reduce_range_states
+
+    uri = f"s3://{settings.bucket}/{manifest_key(state['tenant_id'], state['job_id'])}"
+    reduce_range_states(settings, uri, int(state["part"]), int(state["parts"]))
+    return {}
+
+
+def reduce_shards(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
+    """Combine the range results (or, without ``reduce_parts``, merge every shard state),
+    finalize, score, and store the result. The engine is imported here, not at module load:
+    RecordShard runs once per shard."""
+    from synthos.aws.batch_worker import combine_ranges, reduce_states
+    from synthos.engine import result_from_outcomes
+    from synthos.pipeline.options import engine_options
+    from synthos.shard import finalize
+
+    tenant, job_id = state["tenant_id"], state["job_id"]
+    started = time.perf_counter()
+    if state.get("reduce_parts") is None:
+        job, manifest = _start_reduce(settings, tenant, job_id)
+        merged = reduce_states(settings, manifest)  # merge + fill pass, from S3
+    else:
+        job = get_job(tenant, job_id)
+        uri = f"s3://{settings.bucket}/{manifest_key(tenant, job_id)}"
+        merged = combine_ranges(settings, uri, int(state["reduce_parts"]))  # + fill pass
+    opts = engine_options(job.options)
+    ds_outcome = finalize(merged)
     ref_outcome = _reference_outcome(settings, tenant, job.reference_id, opts) \
         if job.reference_id else None
     result = result_from_outcomes(ds_outcome, ref_outcome, opts, started)

@@ -4,6 +4,16 @@ See docs/sharding.md for the state format, the merge semantics and the manifest.
 """
 
 from synthos.shard.outcome import ProfileOutcome, finalize
+from synthos.shard.partition import (
+    RangeResult,
+    RangeSlice,
+    combine,
+    merge_partitioned,
+    parts_for,
+    range_slice,
+    read_range_slice,
+    reduce_range,
+)
 from synthos.shard.plan import Manifest, ShardItem, plan_shards
 from synthos.shard.read import fill_from_shards, profile_shard, read_shard_batches
 from synthos.shard.state import (
@@ -17,7 +27,9 @@ from synthos.shard.state import (
 )
 
 __all__ = [
-    "Manifest", "PartialState", "ProfileOutcome", "ShardItem", "SourceInfo", "fill_from_shards",
-    "fill_missing", "finalize", "merge", "merge_all", "plan_shards", "profile_batches",
-    "profile_shard", "read_shard_batches", "start_state",
+    "Manifest", "PartialState", "ProfileOutcome", "RangeResult", "RangeSlice", "ShardItem",
+    "SourceInfo", "combine", "fill_from_shards", "fill_missing", "finalize", "merge",
+    "merge_all", "merge_partitioned", "parts_for", "plan_shards", "profile_batches",
+    "profile_shard", "range_slice", "read_range_slice", "read_shard_batches", "reduce_range",
+    "start_state",
 ]

@@ -19,14 +19,39 @@ import pyarrow as pa
 
 from synthos.errors import IncompatibleShardStates
 from synthos.sampling import RowSampler, isin_sorted
+from synthos.shard.codec import CountMap
 
 PAIR_CHUNK = 1 << 22  # recomputed (hash, ordinal) pairs per step, bounds merge memory
+
+
+class SummarySampler(RowSampler):
+    """A merged sampler that knows its rows and distinct rows as totals, without the count map
+    (the result of a partitioned reduce, ``synthos.shard.partition``). It finalizes and takes
+    the fill pass like any sampler; it cannot be merged again, fed or saved."""
+
+    def __init__(self, k: int, seed: int, rows_seen: int, distinct: int) -> None:
+        super().__init__(k, seed)
+        self._rows_seen, self._distinct = rows_seen, distinct
+
+    @property
+    def rows_seen(self) -> int:
+        return self._rows_seen
+
+    @property
+    def exact_duplicate_rows(self) -> int:
+        return self._rows_seen - self._distinct
+
+    def update(self, batch: pa.RecordBatch | pa.Table,
+               row_hashes: np.ndarray | None = None) -> None:
+        raise IncompatibleShardStates("a combined sample holds no count map: it takes no rows")
 
 
 def merge_many(*parts: RowSampler) -> RowSampler:
     """The sampler of the union of the (disjoint) row sets of ``parts``, in one multi-way pass:
     the argument above holds for any number of sides (a hash seen by one side only keeps its
     pairs; the pairs of a hash seen by several are recomputed from the summed counts)."""
+    if any(isinstance(p, SummarySampler) for p in parts):
+        raise IncompatibleShardStates("a combined sample holds no count map: it cannot merge")
     if len({(p.k, p.seed) for p in parts}) != 1:
         raise IncompatibleShardStates("samples differ in size or seed: "
                                       f"{sorted({(p.k, p.seed) for p in parts})}")
@@ -88,24 +113,24 @@ def _pairs(hashes: np.ndarray, totals: np.ndarray) -> Iterator[tuple[np.ndarray,
 
 
 def sampler_state(s: RowSampler) -> dict[str, Any]:
+    if isinstance(s, SummarySampler):
+        raise IncompatibleShardStates("a combined sample holds no count map: it cannot be saved")
     s.missing_hashes()
     content = s.content if s.content is not None else pa.table({})
-    return {"k": s.k, "seed": s.seed, "keys": s.keys, "counts": s.counts,
+    return {"k": s.k, "seed": s.seed, "count_map": CountMap(s.keys, s.counts),
             "cand_hash": s.cand_hash, "cand_ord": s.cand_ord,
             "content": content, "content_hash": s.content_hash}
 
 
 def load_sampler(state: dict[str, Any]) -> RowSampler:
     """Rebuild a sampler; ValueError when the arrays do not fit together."""
-    s = RowSampler(int(state["k"]), int(state["seed"]))
-    s.keys, s.counts = _array(state["keys"], np.uint64), _array(state["counts"], np.int64)
+    s = load_content(state)
+    count_map = state["count_map"]
+    if not isinstance(count_map, CountMap):
+        raise ValueError("sample has no count map")
+    s.keys, s.counts = _array(count_map.keys, np.uint64), _array(count_map.counts, np.int64)
     s.cand_hash = _array(state["cand_hash"], np.uint64)
     s.cand_ord = _array(state["cand_ord"], np.int64)
-    s.content_hash = _array(state["content_hash"], np.uint64)
-    content = state["content"]
-    if not isinstance(content, pa.Table) or content.num_rows != len(s.content_hash):
-        raise ValueError("sample content does not match its hashes")
-    s.content = content
     strictly_sorted = bool(np.all(s.keys[1:] > s.keys[:-1]))
     if len(s.keys) != len(s.counts) or not strictly_sorted or (s.counts < 1).any():
         raise ValueError("row count map is not a sorted map of positive counts")
@@ -118,6 +143,19 @@ def load_sampler(state: dict[str, Any]) -> RowSampler:
         raise ValueError("sample candidates are not rows of the count map")
     if len(s.cand_hash):
         s.select(s.cand_hash, s.cand_ord)
+    return s
+
+
+def load_content(state: dict[str, Any]) -> RowSampler:
+    """A sampler holding only the sample's size, seed and content rows (no counts, no
+    candidates); ValueError when the content does not match its hashes."""
+    s = RowSampler(int(state["k"]), int(state["seed"]))
+    s.content_hash = _array(state["content_hash"], np.uint64)
+    content = state["content"]
+    if not isinstance(content, pa.Table) or content.num_rows != len(s.content_hash) or bool(
+            np.any(s.content_hash[1:] <= s.content_hash[:-1])):
+        raise ValueError("sample content does not match its hashes")
+    s.content = content
     return s
 
 

@@ -24,7 +24,7 @@ from synthos.profiling.covariance import CoMomentAccumulator, covariance_columns
 from synthos.profiling.quantiles import Quantiles, limit_for
 from synthos.sampling import RowSampler
 from synthos.shard import codec
-from synthos.shard.sample_merge import load_sampler, merge_many, sampler_state
+from synthos.shard.sample_merge import load_content, load_sampler, merge_many, sampler_state
 
 SAMPLE_CELLS = 25_000_000
 STATE_KIND = "synthos.partial_state"
@@ -73,13 +73,25 @@ class PartialState:
     def from_bytes(cls, data: bytes) -> PartialState:
         """Read a state; CorruptShardState for anything that is not one."""
         tree = codec.decode(data)
-        try:
-            return _from_tree(tree)
-        except CorruptShardState:
-            raise
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError,
-                pa.ArrowException) as exc:
-            raise CorruptShardState(f"partial state content is invalid: {exc!r}"[:300]) from exc
+        return _checked(lambda: _from_tree(tree, load_sampler))
+
+    @classmethod
+    def read_without_counts(cls, f: codec.ReadableFile) -> PartialState:
+        """Read a state from a seekable file except its row-hash count map (never read): the
+        sampler holds only the sample's content (for ``synthos.shard.partition.combine``)."""
+        reader = codec.StateReader(f)
+        tree = reader.subtree()
+        return _checked(lambda: _from_tree(tree, load_content))
+
+
+def _checked(build: Callable[[], PartialState]) -> PartialState:
+    try:
+        return build()
+    except CorruptShardState:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError,
+            pa.ArrowException) as exc:
+        raise CorruptShardState(f"partial state content is invalid: {exc!r}"[:300]) from exc
 
 
 def _spec_json(s: ColumnSpec) -> dict[str, Any]:
@@ -87,13 +99,10 @@ def _spec_json(s: ColumnSpec) -> dict[str, Any]:
             "reason": s.reason}
 
 
-def _from_tree(tree: Any) -> PartialState:
+def _from_tree(tree: Any, sampler: Callable[[dict[str, Any]], RowSampler]) -> PartialState:
     if not isinstance(tree, dict) or tree.get("kind") != STATE_KIND:
         raise CorruptShardState("bytes hold no partial state")
-    src = tree["source"]
-    source = SourceInfo(str(src["path"]), str(src["format"]), int(src["size_bytes"]),
-                        str(src["sha256"]), int(src["columns"]),
-                        tuple(str(w) for w in src["warnings"]))
+    source = source_from_json(tree["source"])
     specs = [ColumnSpec(str(s["name"]), ColumnKind(s["kind"]), str(s["arrow_type"]),
                         None if s["dim"] is None else int(s["dim"]),
                         None if s["reason"] is None else str(s["reason"])) for s in tree["specs"]]
@@ -107,9 +116,15 @@ def _from_tree(tree: Any) -> PartialState:
     expected = covariance_columns(_numeric_names(specs), [])
     if (None if co_moments is None else co_moments.columns) != expected:
         raise CorruptShardState("partial state co-moments do not match its numeric columns")
-    return PartialState(source, specs, accs, load_sampler(tree["sample"]), int(tree["rows"]),
+    return PartialState(source, specs, accs, sampler(tree["sample"]), int(tree["rows"]),
                         [int(i) for i in tree["shards"]], [str(w) for w in tree["warnings"]],
                         co_moments)
+
+
+def source_from_json(src: Any) -> SourceInfo:
+    return SourceInfo(str(src["path"]), str(src["format"]), int(src["size_bytes"]),
+                      str(src["sha256"]), int(src["columns"]),
+                      tuple(str(w) for w in src["warnings"]))
 
 
 def _numeric_names(specs: Sequence[ColumnSpec]) -> list[str]:
@@ -196,36 +211,63 @@ def merge_all(states: Iterable[PartialState]) -> PartialState:
     parts = list(states)
     if not parts:
         raise IncompatibleShardStates("no partial state to merge")
-    first = parts[0]
-    shards = [i for s in parts for i in s.shards]
-    if len(set(shards)) != len(shards):
-        raise IncompatibleShardStates("a shard would be counted twice: "
-                                      f"{sorted(i for i in set(shards) if shards.count(i) > 1)}")
-    if any(s.source != first.source or s.specs != first.specs for s in parts):
-        raise IncompatibleShardStates("partial states come from different files or columns")
-    accs = {}
-    for name, acc in first.accs.items():
-        joined = type(acc).load(acc.spec, acc.state())
-        for other in parts[1:]:
-            joined.merge(other.accs[name])
-        accs[name] = joined
-    warnings = list(dict.fromkeys(w for s in parts for w in s.warnings))
-    sampler = merge_many(*(s.sampler for s in parts)) if len(parts) > 1 else first.sampler
-    return PartialState(first.source, list(first.specs), accs, sampler,
-                        sum(s.rows for s in parts), sorted(shards), warnings,
-                        _merged_co_moments(parts))
+    fold = StateFold()
+    for s in parts:
+        fold.add(s)
+    sampler = merge_many(*(s.sampler for s in parts)) if len(parts) > 1 else parts[0].sampler
+    return fold.result(sampler)
 
 
-def _merged_co_moments(parts: Sequence[PartialState]) -> CoMomentAccumulator | None:
-    first = parts[0].co_moments
+class StateFold:
+    """Everything of a merge but the sampler, folded one state at a time (in ``merge_all``'s
+    order, so with the same floats): the checks, the column accumulators, the co-moments,
+    rows, shards and warnings. ``result(sampler)`` is the merged state with that sampler."""
+
+    def __init__(self) -> None:
+        self.first: PartialState | None = None
+        self.accs: dict[str, ColumnAccumulator] = {}
+        self.co_moments: CoMomentAccumulator | None = None
+        self.rows = 0
+        self.shards: list[int] = []
+        self.warnings: dict[str, None] = {}
+
+    def add(self, s: PartialState) -> None:
+        twice = set(self.shards) & set(s.shards)
+        if twice or len(set(s.shards)) != len(s.shards):
+            raise IncompatibleShardStates(f"a shard would be counted twice: {sorted(twice)}")
+        first = self.first
+        if first is None:
+            self.first = s
+            self.accs = {n: type(a).load(a.spec, a.state()) for n, a in s.accs.items()}
+            self.co_moments = _copy_co_moments(s.co_moments)
+        else:
+            if s.source != first.source or s.specs != first.specs:
+                raise IncompatibleShardStates("partial states come from different files or "
+                                              "columns")
+            for name, joined in self.accs.items():
+                joined.merge(s.accs[name])
+            if self.co_moments is not None:
+                if s.co_moments is None:
+                    raise IncompatibleShardStates("partial states disagree on keeping "
+                                                  "co-moments")
+                self.co_moments.merge(s.co_moments)
+        self.rows += s.rows
+        self.shards += s.shards
+        self.warnings.update(dict.fromkeys(s.warnings))
+
+    def result(self, sampler: RowSampler) -> PartialState:
+        if self.first is None:
+            raise IncompatibleShardStates("no partial state to merge")
+        return PartialState(self.first.source, list(self.first.specs), self.accs, sampler,
+                            self.rows, sorted(self.shards), list(self.warnings),
+                            self.co_moments)
+
+
+def _copy_co_moments(first: CoMomentAccumulator | None) -> CoMomentAccumulator | None:
     if first is None:
         return None
     joined = CoMomentAccumulator.load(first.state())
     joined.mean, joined.cross = joined.mean.copy(), joined.cross.copy()
-    for other in parts[1:]:
-        if other.co_moments is None:
-            raise IncompatibleShardStates("partial states disagree on keeping co-moments")
-        joined.merge(other.co_moments)
     return joined
 
 
