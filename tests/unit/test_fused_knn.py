@@ -1,0 +1,287 @@
+"""The fused Triton k-NN (``synthos.backends.fused``) gives the exact k-NN answer.
+
+Triton picks interpreter or compiled mode once per process, when ``triton.language`` is first
+imported (``TRITON_INTERPRET`` is read then, by the ``@triton.jit`` of its library functions).
+So the kernel cases run in one child process started with ``TRITON_INTERPRET=1``: this file is
+also that child's script (``python test_fused_knn.py OUT.npz``). Nothing here sets the variable
+in the pytest process, and no triton state leaks into other tests. The checks (numpy brute
+force, ``synthos.knn``) run here, on the child's answers.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from synthos.backends.exact import pair_distances
+from synthos.backends.fused.search import FusedConfig, k_slots
+from synthos.errors import InputError, InvalidOption
+from synthos.knn import knn
+
+Case = tuple[np.ndarray, np.ndarray, int, dict[str, Any]]
+
+
+def _normal(n: int, d: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(n, d))
+
+
+def _case_random() -> Case:  # d = 64; n, m not multiples of the 32-row blocks
+    return _normal(45, 64, 0), _normal(83, 64, 1), 5, {}
+
+
+def _case_self_duplicates() -> Case:  # exclude_self, duplicates at distance 0, a tie group
+    x = _normal(70, 64, 2)
+    x[5] = x[3]
+    x[7:10] = x[20]
+    return x, x, 5, {"exclude_self": True}
+
+
+def _case_ties() -> Case:  # odd d, exact ties at the k-th place, blocks of 16
+    rng = np.random.default_rng(3)
+    far = rng.integers(6, 12, size=(40, 5)) * rng.choice([-1, 1], size=(40, 5))
+    near = {31: [1, 0, 0, 0, 0], 2: [0, -1, 0, 0, 0], 17: [-1, 0, 0, 0, 0], 9: [0, 1, 0, 0, 0],
+            30: [1, 1, 0, 0, 0], 7: [0, 0, 1, -1, 0], 19: [-1, 0, 1, 0, 0]}
+    for row, point in near.items():
+        far[row] = point
+    q = np.vstack([np.zeros((1, 5)), rng.integers(-3, 4, size=(20, 5))])
+    return q.astype(float), far.astype(float), 5, {"config": (16, 16, 4, 1)}
+
+
+def _case_few_points() -> Case:  # m = 9 < K = 16, d = 7
+    return _normal(20, 7, 4), _normal(9, 7, 5), 5, {}
+
+
+def _case_self_few_points() -> Case:  # exclude_self with k = m - 1
+    x = _normal(6, 17, 6)
+    return x, x, 5, {"exclude_self": True}
+
+
+def _case_far_clusters() -> Case:  # norms >> gaps: no row can be certified
+    x = _normal(40, 8, 7) * 1e-3
+    x[:20, 0] += 1e4
+    x[20:, 0] -= 1e4
+    return x, x, 3, {"exclude_self": True}
+
+
+def _case_copies() -> Case:  # 20 copies of one point: their rows cannot be certified
+    x = _normal(60, 16, 8)
+    x[30:50] = x[11]
+    return x, x, 4, {"exclude_self": True}
+
+
+def _case_bf16() -> Case:
+    return _normal(40, 64, 9), _normal(50, 64, 10), 5, {"precision": "bf16"}
+
+
+def _case_ieee() -> Case:
+    return _normal(40, 33, 11), _normal(50, 33, 12), 5, {"precision": "ieee", "margin": 3}
+
+
+CASES: dict[str, Callable[[], Case]] = {
+    "random": _case_random,
+    "self_duplicates": _case_self_duplicates,
+    "ties": _case_ties,
+    "few_points": _case_few_points,
+    "self_few_points": _case_self_few_points,
+    "far_clusters": _case_far_clusters,
+    "copies": _case_copies,
+    "bf16": _case_bf16,
+    "ieee": _case_ieee,
+}
+
+
+def _run_cases(out: str) -> None:
+    """Child process: every case through the kernel in triton's interpreter."""
+    from synthos.backends.fused import fused_knn_report
+
+    arrays: dict[str, np.ndarray] = {}
+    for name, build in CASES.items():
+        q, b, k, opts = build()
+        if "config" in opts:
+            opts = {**opts, "config": FusedConfig(*opts["config"])}
+        rep = fused_knn_report(q, b, k, device="cpu", **opts)
+        arrays[f"{name}.dist"] = rep.result.distances
+        arrays[f"{name}.idx"] = rep.result.indices
+        arrays[f"{name}.fallback"] = rep.fallback_rows
+        arrays[f"{name}.slots"] = np.array(rep.k_slots)
+    np.savez(out, **arrays)
+
+
+@pytest.fixture(scope="module")
+def answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, np.ndarray]:
+    pytest.importorskip("torch")
+    pytest.importorskip("triton")
+    out = tmp_path_factory.mktemp("fused") / "answers.npz"
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), str(out)], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    with np.load(out) as data:
+        return {key: data[key] for key in data.files}
+
+
+def _brute_force(q: np.ndarray, b: np.ndarray, k: int, exclude_self: bool
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The exact rule, spelled out: every pair's pair_distances, sorted by (distance, index)."""
+    dist = pair_distances(q[:, None, :], b[None, :, :])
+    if exclude_self:
+        np.fill_diagonal(dist, np.inf)
+    idx = np.broadcast_to(np.arange(b.shape[0]), dist.shape)
+    order = np.lexsort((idx, dist), axis=-1)[:, :k]
+    return np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fused_equals_brute_force_and_knn(answers: dict[str, np.ndarray], name: str) -> None:
+    # GIVEN a case's points and the kernel's answer (computed in the interpreter child)
+    q, b, k, opts = CASES[name]()
+    exclude = bool(opts.get("exclude_self", False))
+    # WHEN the exact answer is computed by brute force and by synthos.knn
+    want_d, want_i = _brute_force(q, b, k, exclude)
+    ref = knn(q, b, k, exclude_self=exclude)
+    # THEN indices and float64 distances are equal to the bit
+    np.testing.assert_array_equal(answers[f"{name}.idx"], want_i)
+    np.testing.assert_array_equal(answers[f"{name}.dist"], want_d)
+    np.testing.assert_array_equal(answers[f"{name}.idx"], ref.indices)
+    np.testing.assert_array_equal(answers[f"{name}.dist"], ref.distances)
+
+
+def test_ties_go_to_the_lower_index(answers: dict[str, np.ndarray]) -> None:
+    # GIVEN the origin query: unit points at rows 2, 9, 17, 31; rows 7, 19, 30 at sqrt(2)
+    # THEN the four unit points come first by index, then row 7, the lowest of the tie;
+    # the kernel's candidates sufficed (no fallback for that row)
+    np.testing.assert_array_equal(answers["ties.idx"][0], [2, 9, 17, 31, 7])
+    np.testing.assert_array_equal(answers["ties.dist"][0], [1, 1, 1, 1, np.sqrt(2)])
+    assert 0 not in answers["ties.fallback"]
+
+
+def test_certified_rows_need_no_fallback(answers: dict[str, np.ndarray]) -> None:
+    # GIVEN well-separated random points in TF32, bf16 and fp32 products
+    # THEN every row is certified from the kernel's candidates alone
+    for name in ("random", "self_duplicates", "bf16", "ieee", "few_points", "self_few_points"):
+        assert answers[f"{name}.fallback"].size == 0, name
+    assert int(answers["random.slots"]) == 16
+    assert int(answers["ieee.slots"]) == 8
+
+
+def test_uncertifiable_rows_fall_back_and_stay_exact(answers: dict[str, np.ndarray]) -> None:
+    # GIVEN clusters 2e4 apart with 1e-3 spread, and 20 copies of one point
+    # THEN every far-cluster row, and at least every copy's row, went to synthos.knn
+    np.testing.assert_array_equal(answers["far_clusters.fallback"], np.arange(40))
+    copies = np.r_[11, 30:50]
+    assert set(copies) <= set(answers["copies.fallback"].tolist())
+    assert answers["copies.fallback"].size < 60  # the other rows were certified
+    # (exactness of these answers: test_fused_equals_brute_force_and_knn)
+
+
+def test_slots_and_options() -> None:
+    assert k_slots(5, 11) == 16
+    assert k_slots(5, 3) == 8
+    assert k_slots(1, 1) == 2
+    assert k_slots(15, 11) == 16
+    with pytest.raises(InvalidOption):
+        k_slots(16, 1)
+    with pytest.raises(InvalidOption):
+        k_slots(5, 0)
+
+
+def test_bad_input_is_refused_like_knn() -> None:
+    # GIVEN inputs synthos.knn refuses; THEN fused_knn refuses them the same way, before any
+    # kernel work (so this runs without torch or triton)
+    from synthos.backends.fused import fused_knn
+
+    x = _normal(6, 3, 0)
+    with pytest.raises(InvalidOption):
+        fused_knn(x, x + 1.0, 2, exclude_self=True)
+    with pytest.raises(InvalidOption):
+        fused_knn(x, x, 6, exclude_self=True)  # only 5 other points
+    with pytest.raises(InvalidOption):
+        fused_knn(x, x, 0)
+    with pytest.raises(InputError):
+        fused_knn(x, _normal(6, 4, 1), 2)
+    with pytest.raises(InputError):
+        fused_knn(np.where(x > 1, np.nan, x), x, 2)
+    with pytest.raises(InvalidOption, match="precision"):
+        fused_knn(x, x, 2, precision="fp8")
+
+
+def test_package_imports_without_triton_and_refuses_clearly() -> None:
+    # GIVEN a process where torch and triton cannot be imported
+    code = (
+        "import sys; sys.modules['triton'] = None; sys.modules['torch'] = None\n"
+        "import numpy as np, synthos.backends, synthos.knn\n"
+        "from synthos.backends.fused import fused_knn\n"
+        "from synthos.errors import InvalidOption\n"
+        "try:\n    fused_knn(np.eye(4), np.eye(4), 2)\n"
+        "except InvalidOption as exc:\n    print('refused:', exc.message)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    # THEN the imports work and the call is refused with InvalidOption
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "refused: fused k-NN needs torch and triton" in proc.stdout
+
+
+def test_cpu_without_interpreter_is_refused() -> None:
+    # GIVEN a process with torch and triton but not triton's interpreter
+    pytest.importorskip("triton")
+    code = (
+        "import numpy as np\n"
+        "from synthos.backends.fused import fused_knn\n"
+        "from synthos.backends.fused.kernel import interpreted\n"
+        "from synthos.errors import InvalidOption\n"
+        "assert not interpreted()\n"
+        "try:\n    fused_knn(np.eye(4), np.eye(4), 2, device='cpu')\n"
+        "except InvalidOption as exc:\n    print('refused:', exc.message)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    # THEN the CPU is refused, naming the way to the interpreter
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "refused:" in proc.stdout and "TRITON_INTERPRET=1" in proc.stdout
+
+
+@pytest.mark.parametrize(("dtype", "exclude"), [("fp32", True), ("bf16", False)])
+def test_kernel_compiles_for_h100_with_pipelined_tensor_core_loop(
+    dtype: str, exclude: bool, tmp_path: Path
+) -> None:
+    # GIVEN triton's own compiler and ptxas (no GPU needed), sm_90 = H100/H200
+    pytest.importorskip("triton")
+    from synthos.backends.fused.kernel import compile_for_gpu
+
+    # WHEN the kernel is compiled with the bench's default launch shape
+    asm = compile_for_gpu(arch=90, dtype=dtype, exclude_self=exclude)
+    # THEN the product runs on wgmma tensor cores, base tiles are prefetched by async copies
+    # (the software pipeliner accepted the loop), and the cubin uses no local memory
+    assert "ttng.warp_group_dot" in asm["ttgir"]
+    assert "async_copy_global_to_local" in asm["ttgir"]
+    assert ("wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32" in asm["ptx"]) == (
+        dtype == "fp32")
+    assert len(asm["cubin"]) > 0
+    assert " LOCAL:0 " in _resource_usage(asm["cubin"], tmp_path)  # no register spills
+
+
+def _resource_usage(cubin: bytes, tmp: Path) -> str:
+    """cuobjdump's resource line (REG, STACK, SHARED, LOCAL...) of a cubin; the tool ships in
+    triton's wheel."""
+    import triton
+
+    tool = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
+    path = tmp / "kernel.cubin"
+    path.write_bytes(cubin)
+    out = subprocess.run([str(tool), "-res-usage", str(path)], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    return next(line for line in out.splitlines() if "REG:" in line) + " "
+
+
+if __name__ == "__main__":
+    _run_cases(sys.argv[1])
