@@ -100,10 +100,11 @@ PLACEHOLDERS: tuple[str, ...] = (
     "DataBucket",             # the data bucket (shard items are read from it)
 )
 
-# The Batch job definition's command; RunShard passes these two parameters (strings).
+# The Batch job definition's command; RunShard passes these two parameters (strings). The
+# co-moments run on torch: CUDA in the GPU image, the CPU wheel where the local stack runs it.
 SHARD_COMMAND: tuple[str, ...] = (
     "python", "-m", "synthos.aws.batch_worker", "--manifest", "Ref::manifest_uri",
-    "--index", "Ref::index")
+    "--index", "Ref::index", "--backend", "torch")
 
 # The EventBridge rule that starts the state machine on uploads and drop-folder files (the
 # whole event is the execution input; ClaimJob ignores keys that start nothing).

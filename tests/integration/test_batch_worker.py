@@ -108,6 +108,44 @@ def test_worker_states_follow_the_manifest_quantile_cap(aws, tmp_path) -> None: 
     assert sketched and all(not q.exact and q.limit == SKETCH_ONLY for q in sketched)
 
 
+def test_shard_backend_is_an_argument_torch_gives_numpys_state(aws, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN a staged dataset (torch runs on the CPU here; the GPU image passes --backend torch)
+    pytest.importorskip("torch")
+    from synthos.backends.torch_backend import TorchBackend
+
+    blocks = []
+    real = TorchBackend.co_moments
+    monkeypatch.setattr(TorchBackend, "co_moments",
+                        lambda self, x: blocks.append(len(x)) or real(self, x))
+    uri, _ = _stage(aws, _dataset(tmp_path))
+    s3 = boto3.client("s3", region_name=aws.region)
+    states, profiles = {}, {}
+    for backend in ("numpy", "torch"):
+        # WHEN shard 0 runs with each backend and its state is read back
+        assert batch_worker.main(["--manifest", uri, "--index", "0", "--backend", backend]) == 0
+        body = s3.get_object(Bucket=aws.bucket, Key=shard_state_key(TENANT, JOB, 0))["Body"]
+        states[backend] = PartialState.from_bytes(body.read())
+        profiles[backend] = finalize(states[backend]).profile.model_dump()
+    # THEN the co-moments agree to rounding and every other part of the profile is equal
+    a, b = states["numpy"].co_moments, states["torch"].co_moments
+    assert a is not None and b is not None and a.n == b.n > 0
+    assert sum(blocks) == a.n  # every complete row went through the torch kernel
+    np.testing.assert_allclose(b.mean, a.mean, rtol=1e-12)
+    np.testing.assert_allclose(b.cross, a.cross, rtol=1e-10, atol=1e-9)
+    ca, cb = profiles["numpy"].pop("correlation"), profiles["torch"].pop("correlation")
+    np.testing.assert_allclose(np.array(cb["matrix"], float), np.array(ca["matrix"], float),
+                               rtol=1e-10, atol=1e-12)
+    assert profiles["numpy"] == profiles["torch"]
+
+
+def test_an_unknown_shard_backend_is_refused_as_bad_input() -> None:
+    with pytest.raises(batch_worker.InvalidOption, match="unknown shard backend"):
+        batch_worker.shard_backend("cuda-magic")
+    with pytest.raises(SystemExit) as exited:  # argparse: exit 2 with its usage line
+        batch_worker.main(["--manifest", "s3://b/k", "--index", "0", "--backend", "tpu"])
+    assert exited.value.code == 2
+
+
 def test_s3_file_reads_only_the_row_groups_it_needs(aws, tmp_path) -> None:  # type: ignore[no-untyped-def]
     # GIVEN the dataset in S3 opened as an S3File with 64 KiB blocks
     path = _dataset(tmp_path)

@@ -32,7 +32,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from synthos.aws.clients import client
 from synthos.aws.s3_file import S3File, parse_s3_uri
 from synthos.aws.settings import Settings
+from synthos.backends import NumpyBackend
 from synthos.errors import InputError, InvalidOption, SynthosError
+from synthos.profiling.covariance import CoMomentKernel
 from synthos.shard import (
     Manifest,
     PartialState,
@@ -61,15 +63,31 @@ def load_manifest(settings: Settings, manifest_uri: str) -> tuple[str, str, Mani
         return bucket, key, Manifest.from_json(f.read())
 
 
-def run(settings: Settings, manifest_uri: str, index: int) -> str:
-    """Profile shard ``index`` and write its state; returns ``s3://bucket/state_key``."""
+def shard_backend(name: str) -> CoMomentKernel:
+    """The backend of the shard pass's heavy kernel (co-moments): ``numpy`` (CPU) or
+    ``torch`` (CUDA when present, else the CPU; the GPU image passes it)."""
+    if name == "numpy":
+        return NumpyBackend(workers=1)
+    if name != "torch":
+        raise InvalidOption(f"unknown shard backend {name!r}; known: numpy, torch")
+    try:
+        from synthos.backends.torch_backend import TorchBackend
+    except ImportError as exc:
+        raise InvalidOption("--backend torch needs torch (the gpu extra)") from exc
+    return TorchBackend()
+
+
+def run(settings: Settings, manifest_uri: str, index: int, backend: str = "numpy") -> str:
+    """Profile shard ``index`` with ``backend`` (see ``shard_backend``) and write its state;
+    returns ``s3://bucket/state_key``."""
+    kernel = shard_backend(backend)
     bucket, key, manifest = load_manifest(settings, manifest_uri)
     item = manifest.item(index)
     _check_scope(key, item.state_key, manifest.source, bucket)
     src_bucket, src_key = parse_s3_uri(manifest.source)
     s3 = client("s3", settings)
     with S3File(s3, src_bucket, src_key) as f:
-        state = profile_shard(manifest, index, f)
+        state = profile_shard(manifest, index, f, backend=kernel)
     _put(s3, bucket, item.state_key, state.to_bytes())
     return f"s3://{bucket}/{item.state_key}"
 
@@ -172,11 +190,13 @@ def _put(s3: Any, bucket: str, key: str, body: bytes) -> None:
         raise OSError(f"cannot write s3://{bucket}/{key}: {exc}") from exc
 
 
-def _parse(argv: Sequence[str] | None) -> tuple[str, int]:
+def _parse(argv: Sequence[str] | None) -> tuple[str, int, str]:
     parser = argparse.ArgumentParser(prog="synthos-batch-worker", description=__doc__)
     parser.add_argument("--manifest", required=True, help="s3://bucket/key of the manifest")
     parser.add_argument("--index", default=os.environ.get(INDEX_ENV),
                         help=f"shard index (default: ${INDEX_ENV})")
+    parser.add_argument("--backend", default="numpy", choices=("numpy", "torch"),
+                        help="co-moments on numpy (CPU) or torch (CUDA when present)")
     args = parser.parse_args(argv)
     if args.index is None:
         raise InvalidOption(f"no shard index: pass --index or set {INDEX_ENV}")
@@ -184,14 +204,14 @@ def _parse(argv: Sequence[str] | None) -> tuple[str, int]:
         index = int(args.index)
     except ValueError as exc:
         raise InvalidOption(f"shard index must be an integer, got {args.index!r}") from exc
-    return args.manifest, index
+    return args.manifest, index, args.backend
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one shard; 0 ok, 2 bad input, 1 other failure (one line on stderr)."""
     try:
-        manifest_uri, index = _parse(argv)
-        where = run(Settings.from_env(), manifest_uri, index)
+        manifest_uri, index, backend = _parse(argv)
+        where = run(Settings.from_env(), manifest_uri, index, backend)
     except InputError as exc:
         print(f"synthos-batch-worker: {exc.code}: {exc.message}", file=sys.stderr)
         return 2

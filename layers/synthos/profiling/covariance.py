@@ -11,25 +11,33 @@ with more than ``MAX_COVARIANCE_COLUMNS`` numeric columns (or fewer than two) no
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthos.backends import NumpyBackend, merge_co_moments
+from synthos.backends import CoMoments, NumpyBackend, merge_co_moments
 from synthos.result import Correlation
 
 MAX_COVARIANCE_COLUMNS = 256
-_BACKEND = NumpyBackend(workers=1)
+
+
+class CoMomentKernel(Protocol):
+    """What the accumulator needs of a backend (``NumpyBackend``, ``TorchBackend``)."""
+
+    def co_moments(self, x: np.ndarray) -> CoMoments: ...
 
 
 class CoMomentAccumulator:
-    """(n, mean (d,), centred cross products (d, d)) of the complete rows of ``columns``."""
+    """(n, mean (d,), centred cross products (d, d)) of the complete rows of ``columns``;
+    each batch's block goes to ``backend`` (default: numpy on one thread; the Batch worker
+    passes the torch backend on CUDA)."""
 
-    def __init__(self, columns: list[str]) -> None:
+    def __init__(self, columns: list[str], backend: CoMomentKernel | None = None) -> None:
         d = len(columns)
         self.columns = list(columns)
+        self.backend = backend if backend is not None else NumpyBackend(workers=1)
         self.n = 0
         self.mean = np.zeros(d)
         self.cross = np.zeros((d, d))
@@ -48,7 +56,7 @@ class CoMomentAccumulator:
         complete = block if finite.all() else block[finite]
         if len(complete):
             merged = merge_co_moments((self.n, self.mean, self.cross),
-                                      _BACKEND.co_moments(complete))
+                                      self.backend.co_moments(complete))
             self.n, self.mean, self.cross = merged
 
     def merge(self, other: CoMomentAccumulator) -> None:

@@ -16,6 +16,7 @@ from synthos.errors import EngineError, SynthosError, UnreadableDataset
 from synthos.io.csv_source import NULL_TOKENS
 from synthos.io.jsonl_source import _arrow_table
 from synthos.io.readers import _rebatch, open_table
+from synthos.profiling.covariance import CoMomentKernel
 from synthos.shard.plan import Manifest, SeekableFile, ShardItem
 from synthos.shard.state import PartialState, SourceInfo, fill_missing, profile_batches
 
@@ -43,14 +44,17 @@ def read_shard_batches(manifest: Manifest, index: int, f: SeekableFile,
 
 
 def profile_shard(manifest: Manifest, index: int, f: SeekableFile,
-                  progress: Callable[[int], None] | None = None) -> PartialState:
-    """The partial state of shard ``index`` of ``manifest``, read from ``f``."""
+                  progress: Callable[[int], None] | None = None,
+                  backend: CoMomentKernel | None = None) -> PartialState:
+    """The partial state of shard ``index`` of ``manifest``, read from ``f``; ``backend``
+    computes the co-moments (None: numpy on the CPU)."""
     source = SourceInfo(manifest.source, manifest.format, manifest.size_bytes, manifest.sha256,
                         len(manifest.schema), tuple(manifest.source_warnings))
     batches = read_shard_batches(manifest, index, f)
     return profile_batches(batches, source, manifest.specs(), sample_rows=manifest.sample_rows,
                            seed=manifest.seed, shard_index=index,
-                           quantile_limit=manifest.quantile_limit, progress=progress)
+                           quantile_limit=manifest.quantile_limit, progress=progress,
+                           backend=backend)
 
 
 def fill_from_shards(state: PartialState, manifest: Manifest,

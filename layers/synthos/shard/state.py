@@ -20,7 +20,11 @@ from synthos.columns import ColumnKind, ColumnSpec
 from synthos.errors import CorruptShardState, IncompatibleShardStates, NoUsableColumns
 from synthos.io.hashing import combine_column_hashes, hash_array
 from synthos.profiling import ColumnAccumulator, make_accumulator
-from synthos.profiling.covariance import CoMomentAccumulator, covariance_columns
+from synthos.profiling.covariance import (
+    CoMomentAccumulator,
+    CoMomentKernel,
+    covariance_columns,
+)
 from synthos.profiling.quantiles import Quantiles, limit_for
 from synthos.sampling import RowSampler
 from synthos.shard import codec
@@ -141,10 +145,11 @@ def sample_size(sample_rows: int, n_columns: int, warnings: list[str]) -> int:
 
 
 def start_state(source: SourceInfo, specs: Sequence[ColumnSpec], *, sample_rows: int,
-                seed: int, shard_index: int = 0,
-                quantile_limit: int | None = None) -> PartialState:
+                seed: int, shard_index: int = 0, quantile_limit: int | None = None,
+                backend: CoMomentKernel | None = None) -> PartialState:
     """An empty state for the rows of one shard of ``source``; ``quantile_limit`` is the
-    exact-value cap of every quantile column (None: ``limit_for`` the number of them)."""
+    exact-value cap of every quantile column (None: ``limit_for`` the number of them);
+    ``backend`` computes the co-moments (None: numpy)."""
     accs = {s.name: make_accumulator(s) for s in specs if s.kind != ColumnKind.UNSUPPORTED}
     if not accs:
         listed = [f"{s.name} ({s.reason})" for s in specs][:5]
@@ -156,7 +161,7 @@ def start_state(source: SourceInfo, specs: Sequence[ColumnSpec], *, sample_rows:
     for q in quantiles:
         q.limit = limit_for(len(quantiles)) if quantile_limit is None else quantile_limit
     names = covariance_columns(_numeric_names(specs), warnings)
-    co_moments = None if names is None else CoMomentAccumulator(names)
+    co_moments = None if names is None else CoMomentAccumulator(names, backend)
     return PartialState(source, list(specs), accs, sampler, 0, [shard_index], warnings,
                         co_moments)
 
@@ -187,10 +192,13 @@ def _sample_rows(accs: dict[str, ColumnAccumulator], specs: Sequence[ColumnSpec]
 def profile_batches(batches: Iterable[pa.RecordBatch], source: SourceInfo,
                     specs: Sequence[ColumnSpec], *, sample_rows: int = 20_000, seed: int = 0,
                     shard_index: int = 0, quantile_limit: int | None = None,
-                    progress: Callable[[int], None] | None = None) -> PartialState:
-    """The partial state of the rows in ``batches`` (``quantile_limit``: see start_state)."""
+                    progress: Callable[[int], None] | None = None,
+                    backend: CoMomentKernel | None = None) -> PartialState:
+    """The partial state of the rows in ``batches`` (``quantile_limit``, ``backend``: see
+    start_state)."""
     state = start_state(source, specs, sample_rows=sample_rows, seed=seed,
-                        shard_index=shard_index, quantile_limit=quantile_limit)
+                        shard_index=shard_index, quantile_limit=quantile_limit,
+                        backend=backend)
     for batch in batches:
         feed(state, batch)
         if progress is not None:
