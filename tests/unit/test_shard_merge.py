@@ -21,7 +21,6 @@ from synthos.errors import EmptyDataset, EngineError, IncompatibleShardStates
 from synthos.io.hashing import hash_rows
 from synthos.shard import (
     PartialState,
-    SourceInfo,
     fill_missing,
     finalize,
     merge,
@@ -29,35 +28,13 @@ from synthos.shard import (
     profile_batches,
 )
 
-SOURCE = SourceInfo("mem://t", "parquet", 1, "0" * 64, 4)
-
-_rows = st.tuples(
-    st.integers(0, 6),
-    st.sampled_from([0.5, 1.5, -2.0, 7.25, float("nan"), None]),
-    st.sampled_from(["a", "b", "c", None]),
-    st.sampled_from([True, False, None]),
-)
-
-
-def _table(rows: list[tuple]) -> pa.Table:
-    return pa.table({
-        "i": pa.array([r[0] for r in rows], pa.int64()),
-        "f": pa.array([r[1] for r in rows], pa.float64()),
-        "s": pa.array([r[2] for r in rows], pa.string()),
-        "b": pa.array([r[3] for r in rows], pa.bool_()),
-    })
-
-
-def _state(table: pa.Table, k: int, index: int = 0, batch: int = 7) -> PartialState:
-    specs = classify_schema(table.schema)
-    return profile_batches(table.to_batches(max_chunksize=batch), SOURCE, specs,
-                           sample_rows=k, seed=11, shard_index=index)
+from .shard_cases import ROWS, SOURCE, rows_table, shard_state
 
 
 def _sharded(table: pa.Table, cuts: list[int], k: int, order_seed: int) -> PartialState:
     edges = [0, *sorted(set(cuts)), table.num_rows]
     parts = [table.slice(a, b - a) for a, b in itertools.pairwise(edges)]
-    states = [PartialState.from_bytes(_state(p, k, i).to_bytes()) for i, p in enumerate(parts)]
+    states = [PartialState.from_bytes(shard_state(p, k, i).to_bytes()) for i, p in enumerate(parts)]
     random.Random(order_seed).shuffle(states)
     if order_seed % 2:  # all at once (one multi-way pass)...
         states = [merge_all(states)]
@@ -74,13 +51,13 @@ def _fingerprint(table: pa.Table) -> list[int]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.lists(_rows, min_size=1, max_size=80), k=st.integers(1, 15),
+@given(rows=st.lists(ROWS, min_size=1, max_size=80), k=st.integers(1, 15),
        data=st.data())
 def test_any_split_in_any_order_gives_the_same_outcome(rows, k, data) -> None:  # type: ignore[no-untyped-def]
     # GIVEN a table with many repeated rows, one unsharded state and a random split of it
-    table = _table(rows)
+    table = rows_table(rows)
     cuts = data.draw(st.lists(st.integers(1, max(1, len(rows) - 1)), max_size=6))
-    whole = finalize(_state(table, k, batch=1000))
+    whole = finalize(shard_state(table, k, batch=1000))
     # WHEN the shards are profiled, saved, loaded, merged in a random tree and finalized
     split = finalize(_sharded(table, cuts, k, data.draw(st.integers(0, 99))))
     # THEN the sample is identical row for row, and so are the exact statistics
@@ -104,7 +81,7 @@ def test_merge_of_heavy_cross_shard_duplicates_needs_and_gets_the_fill_pass() ->
     # GIVEN 4,000 rows over 300 distinct values, split into 8 shards, sample of 50
     rng = np.random.default_rng(5)
     table = pa.table({"v": rng.integers(0, 300, 4000)})
-    parts = [_state(table.slice(500 * i, 500), 50, i, batch=256) for i in range(8)]
+    parts = [shard_state(table.slice(500 * i, 500), 50, i, batch=256) for i in range(8)]
     # WHEN merged
     merged = merge_all(parts)
     # THEN some sampled copies belong to rows no shard kept; finalize refuses until filled
@@ -112,7 +89,7 @@ def test_merge_of_heavy_cross_shard_duplicates_needs_and_gets_the_fill_pass() ->
     with pytest.raises(EngineError):
         finalize(merged)
     assert fill_missing(merged, table.to_batches(max_chunksize=1000)) == 0
-    whole = finalize(_state(table, 50, batch=4000))
+    whole = finalize(shard_state(table, 50, batch=4000))
     assert _fingerprint(finalize(merged).sample) == _fingerprint(whole.sample)
 
 
@@ -123,10 +100,10 @@ def test_moments_and_sketches_of_large_shards_agree_within_their_error(monkeypat
     rng = np.random.default_rng(0)
     x = rng.normal(10.0, 3.0, 200_000)
     table = pa.table({"x": x})
-    parts = [_state(table.slice(40_000 * i, 40_000), 100, i, batch=65_536) for i in range(5)]
+    parts = [shard_state(table.slice(40_000 * i, 40_000), 100, i, batch=65_536) for i in range(5)]
     # WHEN merged and finalized
     col = finalize(merge_all(reversed(parts))).profile.column_profiles[0]
-    whole = finalize(_state(table, 100, batch=65_536)).profile.column_profiles[0]
+    whole = finalize(shard_state(table, 100, batch=65_536)).profile.column_profiles[0]
     # THEN moments are exact to rounding, quantiles within the KLL rank error (99% bound),
     # the distinct count within 3 standard errors of HLL p=14 (1.04 / sqrt(2^14)), and equal
     # to the unsharded one (HLL registers merge by maximum, whatever the split)
@@ -151,8 +128,8 @@ def test_moments_and_sketches_of_large_shards_agree_within_their_error(monkeypat
 
 def test_states_of_other_sources_or_seeds_do_not_merge() -> None:
     # GIVEN two states of the same rows with different seeds, and one state merged with itself
-    table = _table([(1, 0.5, "a", True)] * 3)
-    a = _state(table, 5, 0)
+    table = rows_table([(1, 0.5, "a", True)] * 3)
+    a = shard_state(table, 5, 0)
     b = profile_batches(table.to_batches(), SOURCE, classify_schema(table.schema),
                         sample_rows=5, seed=12, shard_index=1)
     # WHEN / THEN they are refused with a named error
@@ -166,12 +143,12 @@ def test_states_of_other_sources_or_seeds_do_not_merge() -> None:
 
 def test_a_state_of_no_rows_merges_as_the_identity_and_alone_is_empty() -> None:
     # GIVEN a state of 5 rows and one of no rows
-    table = _table([(i, 0.5, "a", None) for i in range(5)])
-    full, empty = _state(table, 3, 0), _state(table.slice(0, 0), 3, 1)
+    table = rows_table([(i, 0.5, "a", None) for i in range(5)])
+    full, empty = shard_state(table, 3, 0), shard_state(table.slice(0, 0), 3, 1)
     # WHEN merged (both orders)
     ab, ba = finalize(merge(full, empty)), finalize(merge(empty, full))
     # THEN the result is that of the 5 rows, and the empty state alone has no rows
     assert _fingerprint(ab.sample) == _fingerprint(ba.sample) == _fingerprint(
         finalize(full).sample)
     with pytest.raises(EmptyDataset):
-        finalize(_state(table.slice(0, 0), 3, 2))
+        finalize(shard_state(table.slice(0, 0), 3, 2))

@@ -16,13 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthos.columns import classify_schema
 from synthos.errors import CorruptShardState, IncompatibleShardStates, InvalidOption
 from synthos.shard import (
     PartialState,
     ProfileOutcome,
     RangeResult,
-    SourceInfo,
     combine,
     fill_missing,
     finalize,
@@ -30,21 +28,13 @@ from synthos.shard import (
     merge_partitioned,
     partition,
     parts_for,
-    profile_batches,
     read_range_slice,
     reduce_range,
     sample_merge,
 )
 from synthos.shard.codec import COUNT_BUCKETS, StateReader
 
-SOURCE = SourceInfo("mem://t", "parquet", 1, "0" * 64, 4)
-
-_rows = st.tuples(
-    st.integers(0, 6),
-    st.sampled_from([0.5, 1.5, -2.0, 7.25, float("nan"), None]),
-    st.sampled_from(["a", "b", "c", None]),
-    st.sampled_from([True, False, None]),
-)
+from .shard_cases import ROWS, rows_table, shard_state
 
 
 class CountingFile(io.BytesIO):
@@ -60,25 +50,10 @@ class CountingFile(io.BytesIO):
         return out
 
 
-def _table(rows: list[tuple]) -> pa.Table:
-    return pa.table({
-        "i": pa.array([r[0] for r in rows], pa.int64()),
-        "f": pa.array([r[1] for r in rows], pa.float64()),
-        "s": pa.array([r[2] for r in rows], pa.string()),
-        "b": pa.array([r[3] for r in rows], pa.bool_()),
-    })
-
-
-def _state(table: pa.Table, k: int, index: int, batch: int = 7) -> PartialState:
-    return profile_batches(table.to_batches(max_chunksize=batch), SOURCE,
-                           classify_schema(table.schema), sample_rows=k, seed=11,
-                           shard_index=index)
-
-
 def _shard_bytes(table: pa.Table, cuts: list[int], k: int) -> list[bytes]:
     edges = [0, *sorted(set(cuts)), table.num_rows]
     parts = [table.slice(a, b - a) for a, b in itertools.pairwise(edges)]
-    return [_state(p, k, i).to_bytes() for i, p in enumerate(parts)]
+    return [shard_state(p, k, i).to_bytes() for i, p in enumerate(parts)]
 
 
 def _partitioned_from_files(blobs: list[bytes], parts: int) -> PartialState:
@@ -92,11 +67,11 @@ def _partitioned_from_files(blobs: list[bytes], parts: int) -> PartialState:
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.lists(_rows, min_size=1, max_size=80), k=st.integers(1, 15),
+@given(rows=st.lists(ROWS, min_size=1, max_size=80), k=st.integers(1, 15),
        parts=st.sampled_from([1, 2, 3, 8]), data=st.data())
 def test_partitioned_reduce_equals_merge_all_for_any_split(rows, k, parts, data) -> None:  # type: ignore[no-untyped-def]
     # GIVEN a table with many repeated rows split at random into shards saved as bytes
-    table = _table(rows)
+    table = rows_table(rows)
     cuts = data.draw(st.lists(st.integers(1, max(1, len(rows) - 1)), max_size=6))
     blobs = _shard_bytes(table, cuts, k)
     # WHEN reduced by merge_all, and range by range over `parts` hash ranges
@@ -123,7 +98,7 @@ def test_heavy_cross_shard_duplicates_need_the_same_fill_pass() -> None:
     # GIVEN 4,000 rows over 300 distinct values in 8 shards, a sample of 50
     rng = np.random.default_rng(5)
     table = pa.table({"v": rng.integers(0, 300, 4000)})
-    states = [_state(table.slice(500 * i, 500), 50, i, batch=256) for i in range(8)]
+    states = [shard_state(table.slice(500 * i, 500), 50, i, batch=256) for i in range(8)]
     # WHEN merged whole and in 3 ranges (in memory)
     whole, split = merge_all(states), merge_partitioned(states, 3)
     # THEN both miss the same sampled rows, and after the fill pass finalize alike
@@ -140,7 +115,7 @@ def test_heavy_cross_shard_duplicates_need_the_same_fill_pass() -> None:
 def _distinct_states(n_states: int, rows: int) -> list[bytes]:
     rng = np.random.default_rng(7)
     table = pa.table({"x": rng.permutation(n_states * rows).astype(np.int64)})
-    return [_state(table.slice(rows * i, rows), 20, i, batch=65_536).to_bytes()
+    return [shard_state(table.slice(rows * i, rows), 20, i, batch=65_536).to_bytes()
             for i in range(n_states)]
 
 
@@ -220,8 +195,8 @@ def test_version_2_states_and_bad_range_results_are_refused() -> None:
 
 def test_combine_refuses_missing_ranges_and_its_state_cannot_merge_or_save() -> None:
     # GIVEN two states and the results of 2 of their 3 ranges
-    table = _table([(i, 0.5, "a", True) for i in range(40)])
-    states = [_state(table.slice(0, 20), 5, 0), _state(table.slice(20, 20), 5, 1)]
+    table = rows_table([(i, 0.5, "a", True) for i in range(40)])
+    states = [shard_state(table.slice(0, 20), 5, 0), shard_state(table.slice(20, 20), 5, 1)]
     results = [reduce_range([partition.range_slice(s, p, 3) for s in states], p, 3)
                for p in range(3)]
     # WHEN combined without range 1 / THEN refused
@@ -231,7 +206,7 @@ def test_combine_refuses_missing_ranges_and_its_state_cannot_merge_or_save() -> 
     combined = combine(results, states)
     assert finalize(combined).profile.rows == 40
     with pytest.raises(IncompatibleShardStates):
-        merge_all([combined, _state(table, 5, 2)])
+        merge_all([combined, shard_state(table, 5, 2)])
     with pytest.raises(IncompatibleShardStates):
         combined.to_bytes()
     # AND results of other states do not combine with these
