@@ -7,7 +7,9 @@ a. shard pass: ``synthos.shard.profile_shard`` over a local Parquet file planned
    (decode, per-column moments, quantiles: the first million values per column exact, the
    rest into KLL and two REQ sketches, co-moments, distinct counts, row hashes, the bottom-k
    sample): the per-shard throughput the worked estimate in docs/sharding.md starts from.
-b. the same pass over record batches already in host memory (``profile_batches``): no decode.
+b. the same pass over record batches already in host memory (``profile_batches``): no decode;
+   with torch present, once more with the co-moments on the torch backend (CUDA when present:
+   what the Batch worker's ``--backend torch`` does).
 c. the heavy kernels alone, numpy vs torch (CUDA when present, else the CPU): co-moments of the
    32 columns (covariance) and the sort-based count of equal row hashes, per batch.
 
@@ -50,11 +52,12 @@ def shard_pass(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def memory_pass(table: pa.Table) -> float:
+def memory_pass(table: pa.Table, backend: object = None) -> float:
     source = SourceInfo("mem://bench", "parquet", 0, "", COLUMNS)
     batches = table.to_batches(max_chunksize=65_536)
     start = time.perf_counter()
-    profile_batches(batches, source, classify_schema(table.schema), sample_rows=20_000)
+    profile_batches(batches, source, classify_schema(table.schema), sample_rows=20_000,
+                    backend=backend)  # type: ignore[arg-type]
     return time.perf_counter() - start
 
 
@@ -92,6 +95,8 @@ def main() -> None:
         device = default_device()
         rows.append((f"kernels, torch on {device} (co-moments + hash sort)",
                      kernel_pass(x, hashes, TorchBackend(device))))
+        rows.append((f"shard pass from host memory, co-moments on torch ({device})",
+                     memory_pass(table, TorchBackend(device))))
     except ImportError:
         torch = None  # type: ignore[assignment]
     _report(args.rows, rows, device, torch)
