@@ -87,6 +87,36 @@ def test_an_upload_leaves_the_pending_index_when_it_arrives_or_is_deleted(no_sca
     assert DatasetModel.get("acme", "a-deleted").upload_pending is None
 
 
+def test_an_upload_arriving_while_its_dataset_is_deleted_does_not_revive_it(
+        no_scan: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthos.aws.keys import parse_object_key
+
+    # GIVEN a monitored pending upload whose file arrives: ClaimJob reads the record while it
+    # is pending, and the owner's DELETE lands before ClaimJob writes
+    s = no_scan
+    item = _seed(s, "acme", "a-race", "pending_upload", OLD, monitored=True)
+    parsed = parse_object_key(item.s3_key)
+    assert parsed is not None
+    read = DatasetModel.get
+    deleted: list[bool] = []
+
+    def read_then_delete(cls: Any, *args: Any, **kwargs: Any) -> DatasetModel:
+        stale = read(*args, **kwargs)
+        if not deleted:
+            deleted.append(True)
+            api_datasets.delete_dataset(s, _owner("acme"), "a-race")
+        return stale
+
+    monkeypatch.setattr(DatasetModel, "get", classmethod(read_then_delete))
+    # WHEN ClaimJob records the arrival
+    found = _uploaded_dataset(parsed, item.s3_key, "v1", 10)
+    # THEN it is not an expected upload any more, and the dataset stays deleted, in no index
+    assert found is None and deleted == [True]
+    after = DatasetModel.get("acme", "a-race")
+    assert (after.status, after.upload_pending, after.monitor) == ("deleted", None, None)
+    assert cleanup.abandoned(NOW) == [] and revalidate.monitored_ready() == []
+
+
 def test_cleanup_fails_the_stale_ones_and_empties_the_index(no_scan: Any) -> None:
     # GIVEN stale pending uploads of two tenants and a fresh one
     s = no_scan

@@ -7,7 +7,7 @@ attributes (``upload_pending``, ``monitor``) that only writers since the indexes
 pending or monitored before then is invisible to the clean-up and the nightly re-validation
 until this has run once, after the deploy that created the indexes::
 
-    SYNTHOS_TABLE_PREFIX=synthos-prod AWS_REGION=... python -m synthos.aws.index_backfill
+    SYNTHOS_TABLE_PREFIX=synthos-prod SYNTHOS_REGION=... python -m synthos.aws.index_backfill
 
 It scans the datasets table once (the only Scan left, on purpose: it runs once) and writes only
 items missing a key, each conditionally on the state it read, so a concurrent change wins and
@@ -16,19 +16,22 @@ a second run writes nothing.
 
 from __future__ import annotations
 
+import json
+
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from synthos.aws.settings import Settings
-from synthos.aws.tables import MONITORED, PENDING_UPLOAD, DatasetModel, bind, lost_condition
+from synthos.aws.tables import PENDING_UPLOAD, DatasetModel, bind, lost_condition
 
 
 def _missing(item: DatasetModel) -> list[Action]:
+    pending, monitor = item.index_keys()
     actions: list[Action] = []
-    if item.status == PENDING_UPLOAD and item.upload_pending is None:
-        actions.append(DatasetModel.upload_pending.set(PENDING_UPLOAD))
-    if item.monitored and item.status != "deleted" and item.monitor is None:
-        actions.append(DatasetModel.monitor.set(MONITORED))
+    if pending is not None and item.upload_pending is None:
+        actions.append(DatasetModel.upload_pending.set(pending))
+    if monitor is not None and item.monitor is None:
+        actions.append(DatasetModel.monitor.set(monitor))
     return actions
 
 
@@ -54,4 +57,4 @@ def backfill_dataset_keys() -> dict[str, int]:
 
 if __name__ == "__main__":  # pragma: no cover - an operator's one-off command
     bind(Settings.from_env())
-    print(backfill_dataset_keys())
+    print(json.dumps(backfill_dataset_keys()))

@@ -198,11 +198,15 @@ class DatasetModel(_Base):
     by_pending_upload = DatasetByPendingUpload()
     by_monitored = DatasetByMonitored()
 
+    def index_keys(self) -> tuple[str | None, str | None]:
+        """The ``(upload_pending, monitor)`` values the item's state calls for (the one rule)."""
+        return (PENDING_UPLOAD if self.status == PENDING_UPLOAD else None,
+                MONITORED if self.monitored and self.status != "deleted" else None)
+
     def save(self, condition: Any = None, *, add_version_condition: bool = True
              ) -> dict[str, Any]:
         """Put the whole item, with its sparse index keys derived from its own state."""
-        self.upload_pending = PENDING_UPLOAD if self.status == PENDING_UPLOAD else None
-        self.monitor = MONITORED if self.monitored and self.status != "deleted" else None
+        self.upload_pending, self.monitor = self.index_keys()
         return super().save(condition, add_version_condition=add_version_condition)
 
 

@@ -19,7 +19,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from synthos.aws.keys import ObjectKey, parse_object_key
@@ -121,7 +121,8 @@ def _describe_only(settings: Settings, dataset: DatasetModel, fresh: bool) -> di
 
 def _uploaded_dataset(parsed: ObjectKey, key: str, version: str | None,
                       size: int) -> tuple[DatasetModel, bool] | None:
-    """The API's dataset record for this upload (None: no such record) and whether this object
+    """The API's dataset record for this upload (None: no such record, or deleted, also when
+    the DELETE lands between this read and the write) and whether this object
     version is new to it. A new version is ``uploaded`` when ClaimJob inspects it next, and
     ``ready`` at once when a validation was asked for (its InspectDataset fills what the file is,
     or fails it; were it left ``uploaded``, a validation cancelled or failed before inspecting
@@ -141,5 +142,11 @@ def _uploaded_dataset(parsed: ObjectKey, key: str, version: str | None,
                              DatasetModel.updated_at.set(utcnow())]
     if version:
         actions.append(DatasetModel.version_id.set(version))
-    dataset.update(actions=actions)
+    try:  # a DELETE that landed since the read wins: never revive a deleted dataset
+        dataset.update(actions=actions, condition=DatasetModel.dataset_id.exists()
+                       & (DatasetModel.status != "deleted"))
+    except UpdateError as exc:
+        if not lost_condition(exc):
+            raise
+        return None
     return dataset, True
