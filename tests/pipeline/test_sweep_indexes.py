@@ -117,6 +117,31 @@ def test_an_upload_arriving_while_its_dataset_is_deleted_does_not_revive_it(
     assert cleanup.abandoned(NOW) == [] and revalidate.monitored_ready() == []
 
 
+@pytest.mark.parametrize("step", ["record", "mark_failed"])
+def test_inspection_never_revives_a_dataset_deleted_after_it_was_read(no_scan: Any,
+                                                                       step: str) -> None:
+    from synthos.errors import DatasetNotFound
+    from synthos.pipeline import datasets as pipeline_datasets
+    from synthos.pipeline.describe import record
+
+    # GIVEN a monitored dataset that inspection has read, then its owner deletes it
+    s = no_scan
+    item = _seed(s, "acme", "a-gone", "uploaded", OLD, monitored=True)
+    read = DatasetModel.get("acme", "a-gone", consistent_read=True)
+    api_datasets.delete_dataset(s, _owner("acme"), "a-gone")
+    # WHEN the inspection writes what it found (ready) or that the file is unusable (failed)
+    if step == "record":
+        with pytest.raises(DatasetNotFound, match="deleted"):
+            record(read, "csv", 3, 10, None)
+    else:
+        pipeline_datasets.mark_failed(read, "cannot parse")
+    # THEN the dataset stays deleted, with no reason or format written, and in no index
+    after = DatasetModel.get("acme", item.dataset_id)
+    assert (after.status, after.monitor, after.reason, after.format) == (
+        "deleted", None, None, item.format)
+    assert revalidate.monitored_ready() == []
+
+
 def test_cleanup_fails_the_stale_ones_and_empties_the_index(no_scan: Any) -> None:
     # GIVEN stale pending uploads of two tenants and a fresh one
     s = no_scan

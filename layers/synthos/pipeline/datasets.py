@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
-from synthos.aws.tables import DatasetModel, utcnow
+from synthos.aws.tables import DatasetModel, lost_condition, utcnow
 from synthos.errors import DatasetNotFound
 
 
@@ -18,7 +19,24 @@ def load(tenant_id: str, dataset_id: str, role: str = "dataset") -> DatasetModel
     return item
 
 
+def update_unless_deleted(item: DatasetModel, actions: list[Action]) -> None:
+    """Apply ``actions`` to the dataset unless it was deleted since it was read (then
+    DatasetNotFound): a pipeline step never brings a deleted dataset back."""
+    try:
+        item.update(actions=actions, condition=DatasetModel.dataset_id.exists()
+                    & (DatasetModel.status != "deleted"))
+    except UpdateError as exc:
+        if not lost_condition(exc):
+            raise
+        raise DatasetNotFound(f"the dataset {item.dataset_id} was deleted") from exc
+
+
 def mark_failed(item: DatasetModel, reason: str) -> None:
-    """The dataset cannot be read: status failed with the reason (the S3 object is kept)."""
-    item.update(actions=[DatasetModel.status.set("failed"), DatasetModel.reason.set(reason[:500]),
-                         DatasetModel.updated_at.set(utcnow())])
+    """The dataset cannot be read: status failed with the reason (the S3 object is kept).
+    A dataset deleted meanwhile stays deleted."""
+    try:
+        update_unless_deleted(item, [DatasetModel.status.set("failed"),
+                                     DatasetModel.reason.set(reason[:500]),
+                                     DatasetModel.updated_at.set(utcnow())])
+    except DatasetNotFound:
+        return

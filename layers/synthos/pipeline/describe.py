@@ -53,7 +53,8 @@ def s3_sha256(head: dict[str, Any]) -> str | None:
 
 def record(dataset: DatasetModel, fmt: str, columns: int | None, rows: int | None,
            sha256: str | None) -> None:
-    """What the file is, on the dataset, which becomes ``ready`` (a former reason removed)."""
+    """What the file is, on the dataset, which becomes ``ready`` (a former reason removed);
+    DatasetNotFound when the dataset was deleted meanwhile (it stays deleted)."""
     actions: list[Action] = [DatasetModel.format.set(fmt), DatasetModel.status.set("ready"),
                              DatasetModel.reason.remove(), DatasetModel.updated_at.set(utcnow())]
     if columns is not None:
@@ -62,7 +63,7 @@ def record(dataset: DatasetModel, fmt: str, columns: int | None, rows: int | Non
         actions.append(DatasetModel.rows.set(rows))
     if sha256:
         actions.append(DatasetModel.sha256.set(sha256))
-    dataset.update(actions=actions)
+    datasets.update_unless_deleted(dataset, actions)
 
 
 def inspect_small(settings: Settings, dataset: DatasetModel, scratch: str) -> None:
