@@ -7,6 +7,7 @@ Rows are ``(pass, queries, base, dtype, seconds, extra)``; pair-distances = quer
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,8 @@ class Setup:
 
 
 def kernel_seconds(inputs: Any, setup: Setup) -> float:
+    if inputs.q_dev.is_cuda:  # the input copies are queued, not done: not the kernel's time
+        torch.cuda.synchronize(inputs.q_dev.device)
     start = time.perf_counter()
     fused_candidates(inputs, setup.slots, exclude_self=True, precision=setup.precision,
                      config=setup.cfg)
@@ -151,33 +154,37 @@ def error_over_bound(x: np.ndarray, setup: Setup) -> float:
     return float((np.abs(approx - exact) / slack)[ok].max(initial=0.0))
 
 
-def fused_pass(x: np.ndarray, args: Any) -> tuple[list[Row], list[dict[str, Any]]]:
-    """All of pass c: per precision a sweep, the full kernel with the best shape, the end to
-    end run, and a parity check on the first ``args.parity_n`` points."""
+def fused_pass(x: np.ndarray, args: Any, rows: list[Row], checks: list[dict[str, Any]],
+               save: Callable[[], None]) -> None:
+    """All of pass c, appended to ``rows`` and ``checks``: per precision a sweep, the full
+    kernel with the best shape, the end to end run, and a parity check on the first
+    ``args.parity_n`` points; ``save()`` after each step, so a run stopped by its time limit
+    keeps what it measured."""
     dev = resolve_device(None)
     configs = SWEEP if dev.type == "cuda" else [FusedConfig(64, 64, 4, 1)]
-    rows: list[Row] = []
-    checks: list[dict[str, Any]] = []
     for precision in args.precisions:
         setups = [Setup(args.k, args.margin, precision, dev, cfg) for cfg in configs]
         best, n = setups[0], args.fused_n
         if len(setups) > 1:
             best, timed = sweep(x[:n], min(args.sweep_queries, n), setups)
             rows += timed
+            save()
             n = _affordable(n, max(r[1] * r[2] / r[4] for r in timed), args.max_kernel_s)
         rows.append(full_kernel(x[:n], best))
+        save()
         e2e_n = n if precision == "tf32" else min(n, args.e2e_max)
         rows.append(end_to_end(x[:e2e_n], best))
+        save()
         checks.append(parity(x[: args.parity_n], best))
-    return rows, checks
+        save()
 
 
 def _affordable(n: int, rate: float, seconds: float) -> int:
     """n, or less when n * n pairs at the best sweep rate would take over ``seconds`` (keeps
     the whole script within its GPU time if the kernel is slower than planned)."""
-    fit = int(np.sqrt(rate * seconds)) // 1000 * 1000
+    fit = max(1000, int(np.sqrt(rate * seconds)) // 1000 * 1000)
     if fit >= n:
         return n
     print(f"note: N x N at {rate / 1e9:.1f} G/s would take over {seconds:.0f} s; "
           f"pass c runs N = {fit:,} instead of {n:,}")
-    return max(fit, 1000)
+    return fit

@@ -20,7 +20,8 @@ c. fused: the Triton kernel of ``synthos.backends.fused`` (distance tiles + runn
 
 Prints a markdown table (device name, and the tensor-core compute bound: dense TF32/BF16
 FLOP/s / (2 d) flops per pair, and the fraction of it reached) and writes
-``bench/out/gpu_knn.json``.
+``bench/out/gpu_knn.json`` (after passes a and b and after each step of pass c, so a failed or
+stopped run keeps what it measured).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from synthos.backends.fused import DEFAULT_MARGIN  # no triton until called
 from synthos.backends.torch_backend import TorchBackend
 from synthos.knn import knn
 
@@ -86,7 +88,7 @@ def _args(cuda: bool) -> argparse.Namespace:
     parser.add_argument("--parity-n", type=int, default=None)
     parser.add_argument("--precisions", nargs="+", default=["tf32", "bf16"],
                         choices=["tf32", "bf16"])
-    parser.add_argument("--margin", type=int, default=11,
+    parser.add_argument("--margin", type=int, default=DEFAULT_MARGIN,
                         help="pass c keeps K = next power of two of k + margin candidates")
     parser.add_argument("--skip-plain", action="store_true", help="pass c only")
     parser.add_argument("--max-kernel-s", type=float, default=40.0,
@@ -115,13 +117,19 @@ def main() -> None:
     from _fused_passes import compute_bound, fused_pass  # imports triton: after the env is set
 
     bound = compute_bound(name, args.d)
-    _report(name, args, rows, [], bound, show=False)  # kept if pass c fails
+    checks: list[dict[str, Any]] = []
+
+    def save() -> None:  # the JSON so far: kept if pass c fails or the run is stopped
+        _report(name, args, rows, checks, bound, show=False)
+
+    save()
     try:
-        fused_rows, checks = fused_pass(x_np, args)
+        fused_pass(x_np, args, rows, checks, save)
     except Exception as exc:  # recorded in the JSON and re-raised: the run fails visibly
-        _report(name, args, rows, [{"error": f"pass c failed: {exc!r}"}], bound, show=True)
+        checks.append({"error": f"pass c failed: {exc!r}"})
+        _report(name, args, rows, checks, bound)
         raise
-    _report(name, args, rows + fused_rows, checks, bound)
+    _report(name, args, rows, checks, bound)
 
 
 def _plain_passes(x_np: np.ndarray, args: argparse.Namespace, device: str

@@ -36,9 +36,9 @@ run() {
   fi
   nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv \
     | tee "$out/gpu.txt"
-  timeout 330 python3 bench/bench_gpu_knn.py 2>&1 | tee "$out/gpu_knn.log"
+  timeout -k 10 330 python3 bench/bench_gpu_knn.py 2>&1 | tee "$out/gpu_knn.log"
   cp bench/out/gpu_knn.json "$out/" 2>/dev/null
-  timeout 100 python3 bench/bench_stream.py --rows 2000000 2>&1 | tee "$out/stream.log"
+  timeout -k 10 100 python3 bench/bench_stream.py --rows 2000000 2>&1 | tee "$out/stream.log"
   cp bench/out/stream.json "$out/" 2>/dev/null
   return 0
 }

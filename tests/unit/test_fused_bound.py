@@ -36,8 +36,9 @@ def _simulated_kernel(x: np.ndarray) -> np.ndarray:
 
 
 def _centred_scaled(x: np.ndarray) -> np.ndarray:
+    """As ``search.fused_inputs``: centred, times 2^-e with max |coordinate| sqrt(d) < 2^e."""
     x = x - x.mean(axis=0)
-    return x * np.ldexp(1.0, -int(np.frexp(np.sqrt(sq_norms(x).max()))[1]))
+    return x * np.ldexp(1.0, -int(np.frexp(np.abs(x).max() * np.sqrt(x.shape[1]))[1]))
 
 
 @pytest.mark.parametrize("kind", ["normal", "offset", "near_one"])

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from synthos.backends.exact import pair_distances
+from synthos.backends.fused.bound import error_factor
 from synthos.backends.fused.search import FusedConfig, k_slots
 from synthos.errors import InputError, InvalidOption
 from synthos.knn import knn
@@ -76,6 +77,15 @@ def _case_copies() -> Case:  # 20 copies of one point: their rows cannot be cert
     return x, x, 4, {"exclude_self": True}
 
 
+def _case_tiny() -> Case:  # norms ~1e-160: squared distances are subnormal, so no certificate
+    x = _normal(30, 8, 13) * 1e-160
+    return x, x, 3, {"exclude_self": True}
+
+
+def _case_huge() -> Case:  # coordinates ~1e150: scaled down by a power of two, certified
+    return _normal(30, 8, 14) * 1e150, _normal(40, 8, 15) * 1e150, 3, {}
+
+
 def _case_bf16() -> Case:
     return _normal(40, 64, 9), _normal(50, 64, 10), 5, {"precision": "bf16"}
 
@@ -92,6 +102,8 @@ CASES: dict[str, Callable[[], Case]] = {
     "self_few_points": _case_self_few_points,
     "far_clusters": _case_far_clusters,
     "copies": _case_copies,
+    "tiny": _case_tiny,
+    "huge": _case_huge,
     "bf16": _case_bf16,
     "ieee": _case_ieee,
 }
@@ -111,7 +123,22 @@ def _run_cases(out: str) -> None:
         arrays[f"{name}.idx"] = rep.result.indices
         arrays[f"{name}.fallback"] = rep.fallback_rows
         arrays[f"{name}.slots"] = np.array(rep.k_slots)
-    np.savez(out, **arrays)
+    np.savez(out, **arrays, **_raw_candidates())
+
+
+def _raw_candidates() -> dict[str, np.ndarray]:
+    """Child process: the kernel alone on the random case (fp32 products, K = 16), and the
+    centred, scaled points it saw."""
+    import torch
+
+    from synthos.backends.fused.search import INTERPRETER_CONFIG, fused_candidates, fused_inputs
+
+    q, b, _, _ = _case_random()
+    inputs = fused_inputs(q, b, same=False, precision="ieee", device=torch.device("cpu"))
+    vals, idx = fused_candidates(inputs, 16, exclude_self=False, precision="ieee",
+                                 config=INTERPRETER_CONFIG)
+    return {"raw.vals": vals.numpy(), "raw.idx": idx.numpy(), "raw.q": inputs.q,
+            "raw.b": inputs.b}
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +180,27 @@ def test_fused_equals_brute_force_and_knn(answers: dict[str, np.ndarray], name: 
     np.testing.assert_array_equal(answers[f"{name}.dist"], ref.distances)
 
 
+def test_kernel_keeps_the_nearest_within_the_error_bound(answers: dict[str, np.ndarray]
+                                                          ) -> None:
+    # GIVEN the kernel's own output on the random case: 16 candidates per row, with values
+    # |b|^2 - 2 q.b from fp32 products (the interpreter multiplies fp32 exactly as "ieee")
+    q, b, idx = answers["raw.q"], answers["raw.b"], answers["raw.idx"].astype(np.int64)
+    qn, bn = np.einsum("ij,ij->i", q, q), np.einsum("ij,ij->i", b, b)
+    exact = pair_distances(q[:, None, :], b[None, :, :]) ** 2
+    delta, tiny = error_factor("ieee", 64)
+    # THEN each value plus |q|^2 is within the bound of its pair's exact squared distance
+    err = np.abs(answers["raw.vals"] + qn[:, None] - np.take_along_axis(exact, idx, 1))
+    assert (err <= delta * (qn[:, None] + bn[idx]) + tiny).all()
+    # AND where the 16th and 17th exact distances are further apart than twice the bound,
+    # the 16 kept are exactly the 16 nearest (on most rows: the check is not vacuous)
+    ranked = np.sort(exact, axis=1)
+    clear = ranked[:, 16] - ranked[:, 15] > 2 * (delta * (qn + bn.max()) + tiny)
+    assert clear.mean() > 0.8
+    nearest = np.argsort(exact, axis=1)[:, :16]
+    for row in np.flatnonzero(clear):
+        assert set(idx[row].tolist()) == set(nearest[row].tolist()), row
+
+
 def test_ties_go_to_the_lower_index(answers: dict[str, np.ndarray]) -> None:
     # GIVEN the origin query: unit points at rows 2, 9, 17, 31; rows 7, 19, 30 at sqrt(2)
     # THEN the four unit points come first by index, then row 7, the lowest of the tie;
@@ -165,7 +213,8 @@ def test_ties_go_to_the_lower_index(answers: dict[str, np.ndarray]) -> None:
 def test_certified_rows_need_no_fallback(answers: dict[str, np.ndarray]) -> None:
     # GIVEN well-separated random points in TF32, bf16 and fp32 products
     # THEN every row is certified from the kernel's candidates alone
-    for name in ("random", "self_duplicates", "bf16", "ieee", "few_points", "self_few_points"):
+    for name in ("random", "self_duplicates", "bf16", "ieee", "few_points", "self_few_points",
+                 "huge"):
         assert answers[f"{name}.fallback"].size == 0, name
     assert int(answers["random.slots"]) == 16
     assert int(answers["ieee.slots"]) == 8
@@ -178,7 +227,27 @@ def test_uncertifiable_rows_fall_back_and_stay_exact(answers: dict[str, np.ndarr
     copies = np.r_[11, 30:50]
     assert set(copies) <= set(answers["copies.fallback"].tolist())
     assert answers["copies.fallback"].size < 60  # the other rows were certified
+    # GIVEN points ~1e-160 apart, whose float64 squared distances are subnormal (inexact)
+    # THEN no row is certified
+    np.testing.assert_array_equal(answers["tiny.fallback"], np.arange(30))
     # (exactness of these answers: test_fused_equals_brute_force_and_knn)
+
+
+@pytest.mark.parametrize("size", [1e-160, 1e-300, 1.0, 1e150])
+def test_inputs_are_scaled_to_unit_norms_without_overflow(size: float) -> None:
+    # GIVEN points of any representable size (fused_inputs needs torch, not triton)
+    torch = pytest.importorskip("torch")
+    from synthos.backends.fused.search import fused_inputs
+
+    x = _normal(50, 8, 16) * size
+    # WHEN they are centred and scaled for the kernel
+    got = fused_inputs(x, x, same=True, precision="tf32", device=torch.device("cpu"))
+    # THEN the scale is a power of two, the largest squared norm lies in [1/4d, 1) (d = 8),
+    # and the norms are those of the scaled points
+    assert np.frexp(got.scale)[0] == 0.5
+    assert 1 / 32 <= got.qn.max() < 1.0
+    np.testing.assert_array_equal(got.q, (x - x.mean(axis=0)) * got.scale)
+    np.testing.assert_array_equal(got.qn, np.einsum("ij,ij->i", got.q, got.q))
 
 
 def test_slots_and_options() -> None:

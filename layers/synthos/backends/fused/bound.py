@@ -10,11 +10,12 @@ The kernel computes ``s = fl(|b|^2) - 2 q.b`` with ``q.b`` on tensor cores; the 
 with ``u`` the relative error of one input coordinate as the tensor core sees it:
 
 - ``"tf32"``: fp32 inputs read as TF32, 10 explicit mantissa bits. The PTX that triton 3.9
-  emits for sm_90 feeds fp32 registers to ``wgmma ... .tf32`` with no rounding instruction, so
-  the hardware truncates: ``u = 2^-10`` (round-to-nearest would give half that);
+  and 3.6 emit for sm_90 feeds fp32 registers to ``wgmma ... .tf32`` with no rounding
+  instruction, so truncation is assumed: ``u = 2^-10`` (round-to-nearest would give half);
 - ``"bf16"``: inputs rounded to bfloat16 by torch (nearest, possibly via fp32): ``u = 2^-8 +
   2^-24``;
-- ``"ieee"``: full fp32 products (slow, 3 passes): ``u = 2^-24``.
+- ``"ieee"``: fp32 inputs multiplied in fp32 by CUDA-core FMAs (no tensor cores; slow):
+  ``u = 2^-24``.
 
 Reasoning: each product ``q_i b_i`` is off by at most ``(2u + u^2) |q_i b_i|`` from the input
 rounding (products are exact in the tensor core), the fp32 accumulation of d products by at

@@ -3,7 +3,7 @@
 Steps of :func:`fused_knn_report`:
 
 1. the points are centred on the base mean and scaled by a power of two so that every squared
-   norm is <= 1 (distances unchanged up to that exact factor; small norms keep the error bound
+   norm is < 1 (distances unchanged up to that exact factor; small norms keep the error bound
    of ``bound`` tight, and no fp32 overflow is possible);
 2. the kernel returns, per query, its K = next power of two of ``k + margin`` (at most 16)
    smallest approximate squared distances and their base indices;
@@ -11,7 +11,9 @@ Steps of :func:`fused_knn_report`:
    :func:`synthos.backends.exact.pair_distances` (the function ``synthos.knn`` uses, so equal
    pairs give equal bits), sorted by (distance, base index), and k kept;
 4. each row is certified (``bound.certified``); rows that fail are recomputed by
-   :func:`synthos.knn.knn` with the ``fallback`` backend (numpy by default).
+   :func:`synthos.knn.knn` with the ``fallback`` backend (numpy by default). So are all rows
+   of points too small for float64 squared distances to be exact (centred coordinates below
+   about 2^-400, see ``_MAX_SCALE``).
 
 Ties: the answer is ordered by (distance, base index) like ``knn``. It is the exact answer for
 that rule: a certified row holds the k smallest (distance, index) pairs outright. ``knn``
@@ -39,6 +41,11 @@ from synthos.knn import KnnResult, as_points, check_k, knn, spans
 MAX_SLOTS = 16
 DEFAULT_MARGIN = 11
 _INDEX_LIMIT = 2**31
+# A certified row's other points are >= 2^-166 away in squared scaled units (the slack is
+# >= tiny > 2^-114, so a positive float64 ``a_K - slack`` is): in the caller's units >= 2^-966
+# while scale <= 2^400, where no subnormal squares blur pair_distances by more than the 2^-40
+# the certificate allows. Smaller points (centred coordinates below ~2^-400) all fall back.
+_MAX_SCALE = 2.0**400
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,7 @@ def fused_knn_report(
     dist, cand = np.take_along_axis(dist, order, 1), np.take_along_axis(cand, order, 1)
     ok = certified(approx_kth, np.square(dist[:, -1] * inputs.scale), inputs.qn,
                    float(inputs.bn.max(initial=0.0)), precision=precision,
-                   dim=int(inputs.q_dev.shape[1]))
+                   dim=int(inputs.q_dev.shape[1])) & (inputs.scale <= _MAX_SCALE)
     rows = np.flatnonzero(~ok)
     if rows.size:
         dist[rows], cand[rows] = _fallback(q, b, rows, k, exclude_self, fallback)
@@ -185,19 +192,22 @@ def resolve_device(device: str | None) -> Any:
 
 def fused_inputs(q: np.ndarray, b: np.ndarray, *, same: bool, precision: str,
                  device: Any) -> FusedInputs:
-    """Centre on b's mean, scale by a power of two to squared norms <= 1, pad, copy to device;
+    """Centre on b's mean, scale by a power of two to squared norms < 1, pad, copy to device;
     ``same``: q is b (one copy)."""
     import torch
 
     shift = b.mean(axis=0) if b.shape[0] else np.zeros(b.shape[1])
     qc = q - shift
     bc = qc if same else b - shift
-    qn, bn = sq_norms(qc), sq_norms(bc)
-    peak = max(float(qn.max(initial=0.0)), float(bn.max(initial=0.0)))
-    scale = float(np.ldexp(1.0, -int(np.frexp(np.sqrt(peak))[1]))) if peak > 0 else 1.0
-    qc = qc * scale
-    bc = qc if same else bc * scale
-    qn, bn = qn * scale**2, bn * scale**2
+    # a power of two (exact) from the largest |coordinate|, not from norms (their squares can
+    # under- or overflow): every squared norm <= d amax^2 scale^2 < 1, the largest >= 1 / 4d
+    own = [qc] if same else [qc, bc]  # fresh arrays: scaled in place
+    amax = max(max(x.max(initial=0.0), -x.min(initial=0.0)) for x in own)
+    scale = _power_of_two_below(amax * np.sqrt(q.shape[1]))
+    for x in own:
+        x *= scale
+    qn = sq_norms(qc)
+    bn = qn if same else sq_norms(bc)
     dp = max(16, 1 << (q.shape[1] - 1).bit_length())
     # triton's interpreter multiplies bf16 as raw bits: there, bf16-rounded values go as fp32
     # (products of bf16 values are exact in fp32, as on the tensor cores)
@@ -217,6 +227,11 @@ def fused_inputs(q: np.ndarray, b: np.ndarray, *, same: bool, precision: str,
     b_dev = q_dev if same else padded(bc)
     bn_dev = torch.from_numpy(bn).to(device).to(torch.float32)
     return FusedInputs(qc, bc, qn, bn, scale, q_dev, b_dev, bn_dev)
+
+
+def _power_of_two_below(value: float) -> float:
+    """2^-e with ``value * 2^-e`` in [1/2, 1) (1 for 0; at most 2^1000, for subnormals)."""
+    return float(np.ldexp(1.0, min(1000, -int(np.frexp(value)[1])))) if value > 0 else 1.0
 
 
 def fused_candidates(inputs: FusedInputs, slots: int, *, exclude_self: bool, precision: str,
