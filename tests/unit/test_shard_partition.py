@@ -247,17 +247,128 @@ def test_partial_reads_of_damaged_bytes_fail_only_by_name() -> None:
             PartialState.from_bytes(data)
 
 
+def _forge(blob: bytes, edit, raw: bytes | None = None) -> bytes:  # type: ignore[no-untyped-def]
+    """``blob`` with its header edited by ``edit(header)`` (or replaced by ``raw``) and the
+    prefix's length and digest recomputed: well signed, hostile content."""
+    header_len = struct.unpack_from("<I", blob, 12)[0]
+    if raw is None:
+        header = json.loads(blob[48 : 48 + header_len])
+        edit(header)
+        raw = json.dumps(header, separators=(",", ":")).encode()
+    return (blob[:12] + struct.pack("<I", len(raw)) + hashlib.sha256(raw).digest() + raw
+            + blob[48 + header_len :])
+
+
 def test_a_well_signed_header_with_a_bad_layout_is_refused() -> None:
     # GIVEN a state whose header (digest recomputed) gives a section a float offset
     (blob,) = _distinct_states(1, 50)
-    header_len = struct.unpack_from("<I", blob, 12)[0]
-    header = json.loads(blob[48 : 48 + header_len])
-    header["sections"][1]["offset"] = float(header["sections"][1]["offset"])
-    text = json.dumps(header, separators=(",", ":")).encode()
-    forged = (blob[:12] + struct.pack("<I", len(text)) + hashlib.sha256(text).digest() + text
-              + blob[48 + header_len :])
+
+    def edit(header):  # type: ignore[no-untyped-def]
+        header["sections"][1]["offset"] = float(header["sections"][1]["offset"])
+
+    forged = _forge(blob, edit)
     # WHEN read / THEN refused by name
     with pytest.raises(CorruptShardState):
         PartialState.from_bytes(forged)
     with pytest.raises(CorruptShardState):
         read_range_slice(io.BytesIO(forged), 0, 1)
+
+
+def _array_section(header, n_items: int) -> dict:  # type: ignore[no-untyped-def]
+    """The descriptor of the first <u8 array section of ``n_items`` items."""
+    return next(d for d in header["sections"] if d["kind"] == "array"
+                and d["dtype"] == "<u8" and d["length"] == 8 * n_items)
+
+
+def _nest(value, depth: int):  # type: ignore[no-untyped-def]
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+HOSTILE_HEADERS = {
+    # an unhashable dtype, shapes beyond int64 or whose int64 product wraps to the length
+    "dtype list": lambda h: h["sections"][0].update(dtype=["<u8"]),
+    "shape beyond int64": lambda h: _array_section(h, 20).update(shape=[2**70]),
+    "shape product wraps": lambda h: _array_section(h, 20).update(shape=[4, 2**62 + 5]),
+    # numbers no integer field can hold, and nesting deeper than any state
+    "infinite rows": lambda h: h["state"].update(rows=float("inf")),
+    "infinite sample size": lambda h: h["state"]["sample"].update(k=float("inf")),
+    "zero sample size": lambda h: h["state"]["sample"].update(k=0),
+    # a length no file holds (a plain file object cannot even seek or read that far)
+    "last section beyond any file": lambda h: h["sections"][-1].update(length=2**70),
+    "deep nesting": lambda h: h["state"].update(warnings=_nest(1, 500)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_HEADERS))
+def test_hostile_well_signed_headers_fail_only_by_name(case: str) -> None:
+    # GIVEN a state whose header (digest recomputed) holds one hostile value
+    (blob,) = _distinct_states(1, 50)
+    forged = _forge(blob, HOSTILE_HEADERS[case])
+    # WHEN read whole / THEN refused by name
+    with pytest.raises(CorruptShardState):
+        PartialState.from_bytes(forged)
+    # AND the partial reads (which may not touch the hostile value) succeed or refuse by name
+    for read in (PartialState.read_without_counts, lambda f: read_range_slice(f, 0, 2)):
+        with contextlib.suppress(CorruptShardState):  # any other error fails the test
+            read(io.BytesIO(forged))
+
+
+def test_a_header_nested_past_the_json_parser_is_refused() -> None:
+    # GIVEN a well-signed header of 100,000 nested arrays (the JSON parser recurses)
+    (blob,) = _distinct_states(1, 50)
+    raw = b'{"state":' + b"[" * 100_000 + b"]" * 100_000 + b',"sections":[],"count_map":null}'
+    forged = _forge(blob, None, raw)
+    # WHEN read / THEN refused by name, not a RecursionError
+    with pytest.raises(CorruptShardState):
+        PartialState.from_bytes(forged)
+    with pytest.raises(CorruptShardState):
+        read_range_slice(io.BytesIO(forged), 0, 1)
+
+
+@pytest.mark.parametrize("field", ["part", "parts", "k", "seed", "rows", "distinct"])
+def test_a_range_result_with_a_non_integer_count_is_refused(field: str) -> None:
+    # GIVEN a range result whose integer field is forged to a float (digest recomputed)
+    (blob,) = _distinct_states(1, 100)
+    result = reduce_range([read_range_slice(io.BytesIO(blob), 0, 1)], 0, 1).to_bytes()
+    forged = _forge(result, lambda h: h["state"].update({field: h["state"][field] + 0.5}))
+    # WHEN read / THEN refused by name
+    with pytest.raises(CorruptShardState):
+        RangeResult.from_bytes(forged)
+
+
+def test_a_range_result_may_lack_its_ranges_own_best_pair_but_not_the_global_sample() -> None:
+    # GIVEN one shard of two distinct rows whose hashes lie in different halves, sample of 1
+    for a in range(100):
+        state = shard_state(pa.table({"v": [a, a + 1]}), 1)
+        state.sampler.missing_hashes()  # flush the pending candidates
+        if len({int(h) >> 63 for h in state.sampler.keys}) == 2:
+            break
+    else:
+        pytest.fail("no two rows with hashes in different halves")
+    kept = int(state.sampler.cand_hash[0]) >> 63
+    # WHEN both halves are reduced
+    results = [reduce_range([partition.range_slice(state, p, 2)], p, 2) for p in range(2)]
+    # THEN the half without the kept pair found no pair although it holds a row (its own
+    # bottom-1 would be that row), and the combined sample is the shard's sample
+    assert (results[1 - kept].distinct, len(results[1 - kept].cand_hash)) == (1, 0)
+    combined = combine(results, [state])
+    np.testing.assert_array_equal(combined.sampler.cand_hash, state.sampler.cand_hash)
+
+
+def test_a_datetime_type_pointing_at_other_bytes_is_refused_by_name() -> None:
+    # GIVEN a state of a datetime column whose Arrow type section is swapped for the section
+    # of the sampled hashes (digest recomputed)
+    table = pa.table({"t": pa.array(np.arange(50) * 10**9).cast(pa.timestamp("ns"))})
+    blob = shard_state(table, 5).to_bytes()
+
+    def edit(header):  # type: ignore[no-untyped-def]
+        header["state"]["columns"]["t"]["type"] = header["state"]["sample"]["cand_hash"]
+
+    forged = _forge(blob, edit)
+    # WHEN read whole and without counts / THEN refused by name
+    with pytest.raises(CorruptShardState):
+        PartialState.from_bytes(forged)
+    with pytest.raises(CorruptShardState):
+        PartialState.read_without_counts(io.BytesIO(forged))

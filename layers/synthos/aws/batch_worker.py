@@ -142,10 +142,13 @@ def combine_ranges(settings: Settings, manifest_uri: str, parts: int) -> Partial
     ``finalize``."""
     bucket, key, manifest = load_manifest(settings, manifest_uri)
     s3 = client("s3", settings)
-    results = []
-    for part in range(parts):
+
+    def read_result(part: int) -> RangeResult:
         with S3File(s3, *parse_s3_uri(range_result_key(manifest_uri, part, parts))) as f:
-            results.append(RangeResult.from_bytes(f.read()))
+            return RangeResult.from_bytes(f.read())
+
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:  # up to 1,024 small GETs
+        results = list(pool.map(read_result, range(parts)))
 
     def read(item: ShardItem) -> PartialState:
         _check_scope(key, item.state_key, manifest.source, bucket)

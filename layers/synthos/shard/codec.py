@@ -33,10 +33,10 @@ is covered by a digest: the header by the prefix's, each section by its own, eac
 the count map by its own. The prefix's fields are checked by value.
 
 Decoding checks the magic, version, digests and every length before it parses anything, so
-garbage, truncated or tampered-with bytes raise :class:`CorruptShardState`, never another
-error. Floats in the JSON round-trip exactly (shortest repr; inf and NaN as JSON extensions).
-Version 2 (one digest over everything, no count-map index) is refused with
-``CorruptShardState``, like any other version.
+garbage, truncated or tampered-with bytes (a header nested too deep to walk included) raise
+:class:`CorruptShardState`, never another error. Floats in the JSON round-trip exactly
+(shortest repr; inf and NaN as JSON extensions). Version 2 (one digest over everything, no
+count-map index) is refused with ``CorruptShardState``, like any other version.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import struct
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -60,6 +61,7 @@ COUNT_BUCKETS = 1 << COUNT_BUCKET_BITS  # a state's count map splits into this m
 _PREFIX = struct.Struct("<8sHHI32s")
 _DTYPES = {"<u8", "<i8", "<f8", "<i4", "|b1", "|u1"}
 MAX_HEADER_BYTES = 64 * 2**20
+MAX_FILE_BYTES = 1 << 60  # no state is larger; reads past it are refused before seeking
 _SHIFT = np.uint64(64 - COUNT_BUCKET_BITS)
 
 
@@ -162,7 +164,7 @@ class StateReader:
             self.described: list[Any] = header["sections"]
             self.plain: Any = header["state"]
             self._map: Any = header["count_map"]
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise CorruptShardState(f"partial state header is not valid JSON: {exc}") from exc
         self._check_layout()
         self._cache: dict[int, Any] = {}
@@ -244,6 +246,8 @@ class StateReader:
         return sum(int(d["length"]) for d in self.described)
 
     def _read(self, offset: int, length: int, what: str) -> bytes:
+        if offset + length > MAX_FILE_BYTES:  # a forged length: file objects overflow on it
+            raise CorruptShardState(f"partial state truncated in {what}")
         self._f.seek(offset)
         data = self._f.read(length)
         if len(data) != length:
@@ -262,14 +266,20 @@ class StateReader:
         return self._cache[index]
 
     def _lower(self, value: Any, counts: bool = False) -> Any:
+        try:
+            return self._walk(value, counts)
+        except RecursionError as exc:  # a forged header nested deeper than the stack
+            raise CorruptShardState("partial state header is nested too deep") from exc
+
+    def _walk(self, value: Any, counts: bool) -> Any:
         if isinstance(value, dict):
             if set(value) == {"$section"}:
                 return self.section(value["$section"])
             if set(value) == {"$count_map"}:
                 return self.count_map() if counts else {"$count_map": True}
-            return {k: self._lower(v, counts) for k, v in value.items()}
+            return {k: self._walk(v, counts) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._lower(v, counts) for v in value]
+            return [self._walk(v, counts) for v in value]
         return value
 
 
@@ -310,12 +320,12 @@ def _section(blob: bytes, descriptor: Any) -> Any:
         return blob
     if kind == "array":
         dtype, shape = descriptor.get("dtype"), descriptor.get("shape")
-        if dtype not in _DTYPES or not isinstance(shape, list) or not all(
-            isinstance(s, int) and s >= 0 for s in shape
-        ):
-            raise CorruptShardState(f"partial state array has a bad type or shape: {dtype}")
+        if not isinstance(dtype, str) or dtype not in _DTYPES or not isinstance(
+                shape, list) or not all(type(s) is int and s >= 0 for s in shape):
+            raise CorruptShardState(f"partial state array has a bad type or shape: {dtype!r}"
+                                    [:200])
         dt = np.dtype(dtype)
-        if int(np.prod(shape, dtype=np.int64)) * dt.itemsize != len(blob):
+        if math.prod(shape) * dt.itemsize != len(blob):  # Python ints: no wrap-around
             raise CorruptShardState("partial state array length does not match its shape")
         return np.frombuffer(blob, dtype=dt).reshape(shape).copy()
     if kind == "arrow":

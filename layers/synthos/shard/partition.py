@@ -8,17 +8,21 @@ the state format, i.e. by the top bits of the hash; exactly the top ``log2(parts
 - a hash lives in one range, and the ordinals of its copies (``0 .. count - 1``) depend only on
   its own total count, so the (hash, copy) pairs of different ranges never compete for
   ordinals: range r's pairs are fully known from range r of every shard;
-- the bottom-k of the union of all pairs is the bottom-k of the union of each range's bottom-k
-  (every pair of the global bottom-k is among the k best of its own range), and
-  ``merge_many`` applied to the shards' slices of one range gives that range's bottom-k by the
-  argument in ``synthos.shard.sample_merge`` (a shard's candidates restricted to the range are
-  a superset of what it can contribute there);
+- a range reducer runs ``merge_many`` over the shards' slices of its range: the pairs of a
+  hash several shards saw are recomputed from the summed counts, the pairs of a hash one
+  shard saw are that shard's candidates in the range. That may miss pairs of the range (a
+  shard's global bottom-k can leave out pairs that are among its range's k best), so a
+  result is not always the range's true bottom-k; but it holds every pair of the *global*
+  bottom-k in the range: such a pair is in its shard's bottom-k (the argument in
+  ``synthos.shard.sample_merge``), and at most k - 1 pairs of the range (found or not) beat
+  it, so the reducer keeps it. So the bottom-k of the union of the results is the global
+  bottom-k;
 - duplicate rows and distinct rows add over ranges.
 
 So the reduce is: per range, ``reduce_range`` over every shard's slice of it (its keys,
 counts and sampled pairs in the range: ``read_range_slice`` reads only that from a state file,
 two ranged reads of the count map plus the header and the two candidate arrays) gives a small
-``RangeResult`` (rows and distinct rows in the range, the range's <= k best pairs); then
+``RangeResult`` (rows and distinct rows in the range, <= k pairs as above); then
 ``combine`` takes the results and every state *without* its count map
 (``PartialState.read_without_counts``, folded one at a time) and returns the merged state whose
 sampler (a ``SummarySampler``) holds the totals and the global bottom-k, with the content the
@@ -44,7 +48,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -52,8 +55,15 @@ from synthos.errors import CorruptShardState, IncompatibleShardStates, InvalidOp
 from synthos.sampling import RowSampler
 from synthos.shard import codec
 from synthos.shard.codec import COUNT_BUCKETS
-from synthos.shard.sample_merge import SummarySampler, merge_many
-from synthos.shard.state import STATE_KIND, PartialState, SourceInfo, StateFold, source_from_json
+from synthos.shard.sample_merge import SummarySampler, check_sample, merge_many, vector
+from synthos.shard.state import (
+    BAD_CONTENT,
+    STATE_KIND,
+    PartialState,
+    SourceInfo,
+    StateFold,
+    source_from_json,
+)
 
 RANGE_KIND = "synthos.range_result"
 RANGE_TARGET_ROWS = 20_000_000  # distinct rows (upper bound) per range reducer
@@ -124,40 +134,27 @@ def read_range_slice(f: codec.ReadableFile, part: int, parts: int) -> RangeSlice
             raise CorruptShardState("bytes hold no partial state")
         if reader.subtree("sample", "count_map") != {"$count_map": True}:
             raise CorruptShardState("partial state sample has no count map")
-        cand_hash = _vector(reader.subtree("sample", "cand_hash"), np.uint64)
-        cand_ord = _vector(reader.subtree("sample", "cand_ord"), np.int64)
+        cand_hash = vector(reader.subtree("sample", "cand_hash"), np.uint64)
+        cand_ord = vector(reader.subtree("sample", "cand_ord"), np.int64)
+        if len(cand_hash) != len(cand_ord):
+            raise ValueError("sample candidates are not pairs")
         counts = reader.count_slice(first, stop)
         mine = _in_range(cand_hash, part, parts)
         out = RangeSlice(source_from_json(reader.subtree("source")),
                          int(reader.subtree("sample", "k")), int(reader.subtree("sample", "seed")),
                          tuple(int(i) for i in reader.subtree("shards")), counts.keys,
                          counts.counts, cand_hash[mine], cand_ord[mine])
-        _check_slice(out, len(cand_hash) == len(cand_ord))
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        check_sample(out.keys, out.counts, out.cand_hash, out.cand_ord, out.k)
+    except BAD_CONTENT as exc:
         raise CorruptShardState(f"partial state content is invalid: {exc!r}"[:300]) from exc
     return out
-
-
-def _vector(value: Any, dtype: type) -> np.ndarray:
-    if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype != np.dtype(dtype):
-        raise ValueError(f"expected a 1-D {np.dtype(dtype)} array")
-    return value
-
-
-def _check_slice(s: RangeSlice, paired: bool) -> None:
-    keys, counts = s.keys, s.counts
-    pos = np.minimum(np.searchsorted(keys, s.cand_hash), max(len(keys) - 1, 0))
-    if not paired or len(s.cand_hash) > s.k or s.k < 1 or bool(
-            np.any(keys[1:] <= keys[:-1]) or np.any(counts < 1) or (len(s.cand_hash) and (
-                not len(keys) or np.any(keys[pos] != s.cand_hash) or np.any(s.cand_ord < 0)
-                or np.any(s.cand_ord >= counts[pos])))):
-        raise CorruptShardState("partial state count map or candidates are inconsistent")
 
 
 @dataclass(frozen=True)
 class RangeResult:
     """What a range reducer leaves: rows and distinct rows whose hash is in the range, and the
-    range's best (hash, copy) pairs (at most k, by priority), for ``combine``."""
+    best (hash, copy) pairs found in the range (at most k, by priority: a superset of the
+    range's share of the global sample, see the module docstring), for ``combine``."""
 
     part: int
     parts: int
@@ -185,13 +182,15 @@ class RangeResult:
                 raise CorruptShardState("bytes hold no range result")
             out = cls(**{**tree, "source": source_from_json(tree["source"]),
                          "shards": tuple(int(i) for i in tree["shards"])})
-            cand_hash = _vector(out.cand_hash, np.uint64)
-            cand_ord = _vector(out.cand_ord, np.int64)
-            if (cand_hash.shape != cand_ord.shape or len(cand_hash) > out.k or np.any(cand_ord < 0)
+            cand_hash = vector(out.cand_hash, np.uint64)
+            cand_ord = vector(out.cand_ord, np.int64)
+            counts = (out.part, out.parts, out.k, out.seed, out.rows, out.distinct)
+            if (any(type(n) is not int for n in counts) or cand_hash.shape != cand_ord.shape
+                    or len(cand_hash) > out.k or np.any(cand_ord < 0)
                     or not _in_range(cand_hash, out.part, out.parts).all()
                     or not 0 <= out.distinct <= out.rows):
                 raise CorruptShardState("range result candidates are invalid")
-        except (KeyError, TypeError, ValueError, InvalidOption) as exc:
+        except BAD_CONTENT as exc:
             raise CorruptShardState(f"range result content is invalid: {exc!r}"[:300]) from exc
         return out
 
@@ -262,8 +261,3 @@ def merge_partitioned(states: Sequence[PartialState], parts: int) -> PartialStat
                for p in range(parts)]
     return combine(results, states)
 
-
-def describe(result: RangeResult) -> dict[str, Any]:
-    """A small JSON summary of a range result (for logs and task outputs)."""
-    return {"part": result.part, "parts": result.parts, "rows": result.rows,
-            "distinct": result.distinct, "candidates": len(result.cand_hash)}

@@ -128,19 +128,10 @@ def load_sampler(state: dict[str, Any]) -> RowSampler:
     count_map = state["count_map"]
     if not isinstance(count_map, CountMap):
         raise ValueError("sample has no count map")
-    s.keys, s.counts = _array(count_map.keys, np.uint64), _array(count_map.counts, np.int64)
-    s.cand_hash = _array(state["cand_hash"], np.uint64)
-    s.cand_ord = _array(state["cand_ord"], np.int64)
-    strictly_sorted = bool(np.all(s.keys[1:] > s.keys[:-1]))
-    if len(s.keys) != len(s.counts) or not strictly_sorted or (s.counts < 1).any():
-        raise ValueError("row count map is not a sorted map of positive counts")
-    pos = np.searchsorted(s.keys, s.cand_hash)
-    if len(s.cand_hash) != len(s.cand_ord) or len(s.cand_hash) > s.k or (
-        len(s.cand_hash) and (pos.max() >= len(s.keys)
-                              or (s.keys[pos] != s.cand_hash).any()
-                              or (s.cand_ord < 0).any()
-                              or (s.cand_ord >= s.counts[pos]).any())):
-        raise ValueError("sample candidates are not rows of the count map")
+    s.keys, s.counts = vector(count_map.keys, np.uint64), vector(count_map.counts, np.int64)
+    s.cand_hash = vector(state["cand_hash"], np.uint64)
+    s.cand_ord = vector(state["cand_ord"], np.int64)
+    check_sample(s.keys, s.counts, s.cand_hash, s.cand_ord, s.k)
     if len(s.cand_hash):
         s.select(s.cand_hash, s.cand_ord)
     return s
@@ -150,7 +141,7 @@ def load_content(state: dict[str, Any]) -> RowSampler:
     """A sampler holding only the sample's size, seed and content rows (no counts, no
     candidates); ValueError when the content does not match its hashes."""
     s = RowSampler(int(state["k"]), int(state["seed"]))
-    s.content_hash = _array(state["content_hash"], np.uint64)
+    s.content_hash = vector(state["content_hash"], np.uint64)
     content = state["content"]
     if not isinstance(content, pa.Table) or content.num_rows != len(s.content_hash) or bool(
             np.any(s.content_hash[1:] <= s.content_hash[:-1])):
@@ -159,7 +150,24 @@ def load_content(state: dict[str, Any]) -> RowSampler:
     return s
 
 
-def _array(value: Any, dtype: type) -> np.ndarray:
+def check_sample(keys: np.ndarray, counts: np.ndarray, cand_hash: np.ndarray,
+                 cand_ord: np.ndarray, k: int) -> None:
+    """ValueError unless ``keys`` -> ``counts`` is a strictly sorted map of positive counts and
+    the candidates are at most ``k`` >= 1 pairs (hash of the map, 0 <= ordinal < its count)."""
+    if len(keys) != len(counts) or bool(np.any(keys[1:] <= keys[:-1])) or bool(
+            np.any(counts < 1)):
+        raise ValueError("row count map is not a sorted map of positive counts")
+    pos = np.searchsorted(keys, cand_hash)
+    if k < 1 or len(cand_hash) != len(cand_ord) or len(cand_hash) > k or (
+        len(cand_hash) and (pos.max() >= len(keys)
+                            or (keys[pos] != cand_hash).any()
+                            or (cand_ord < 0).any()
+                            or (cand_ord >= counts[pos]).any())):
+        raise ValueError("sample candidates are not rows of the count map")
+
+
+def vector(value: Any, dtype: type) -> np.ndarray:
+    """``value`` when it is a 1-D array of ``dtype``, else ValueError."""
     if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype != np.dtype(dtype):
         raise ValueError(f"expected a 1-D {np.dtype(dtype)} array")
     return value

@@ -17,7 +17,12 @@ import numpy as np
 import pyarrow as pa
 
 from synthos.columns import ColumnKind, ColumnSpec
-from synthos.errors import CorruptShardState, IncompatibleShardStates, NoUsableColumns
+from synthos.errors import (
+    CorruptShardState,
+    IncompatibleShardStates,
+    InvalidOption,
+    NoUsableColumns,
+)
 from synthos.io.hashing import combine_column_hashes, hash_array
 from synthos.profiling import ColumnAccumulator, make_accumulator
 from synthos.profiling.covariance import (
@@ -32,6 +37,12 @@ from synthos.shard.sample_merge import load_content, load_sampler, merge_many, s
 
 SAMPLE_CELLS = 25_000_000
 STATE_KIND = "synthos.partial_state"
+# what rebuilding objects from a decoded tree raises on content that is not a state's
+# (OverflowError: int() of an infinite JSON number; InvalidOption: a sample size below 1;
+# OSError: Arrow's IPC readers on bytes that are not IPC)
+BAD_CONTENT: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError, IndexError,
+                                            AttributeError, OverflowError, InvalidOption,
+                                            OSError, pa.ArrowException)
 
 
 @dataclass(frozen=True)
@@ -93,8 +104,7 @@ def _checked(build: Callable[[], PartialState]) -> PartialState:
         return build()
     except CorruptShardState:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError,
-            pa.ArrowException) as exc:
+    except BAD_CONTENT as exc:
         raise CorruptShardState(f"partial state content is invalid: {exc!r}"[:300]) from exc
 
 
