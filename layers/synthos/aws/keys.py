@@ -8,6 +8,9 @@ presigned URLs can be scoped per tenant and nothing crosses tenants by accident.
     results/{tenant}/{job_id}/result.json | report.pdf results of validations
     shards/{tenant}/{job_id}/manifest.json             shard plan of a large validation
     shards/{tenant}/{job_id}/state-{index:05d}.bin     partial state of one shard
+    shards/{tenant}/{job_id}/range-{p:04d}-of-{P:04d}.bin  result of one hash range of the
+                                                       reduce (``batch_worker.range_result_key``:
+                                                       next to the manifest)
     warranties/{tenant}/{warranty_id}.json | .pdf      certificates
 """
 
