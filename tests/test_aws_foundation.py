@@ -58,6 +58,13 @@ def test_job_moves() -> None:
     assert can_move(JobStatus.QUEUED, JobStatus.INSPECTING)
     assert not can_move(JobStatus.QUEUED, JobStatus.COMPLETED)
     assert can_move(JobStatus.VALIDATING, JobStatus.VALIDATING)
+    # a retried step re-enters the state it moved the job to; never a terminal or queued one
+    for running in (JobStatus.INSPECTING, JobStatus.REDUCING, JobStatus.REPORTING):
+        assert can_move(running, running)
+    assert not can_move(JobStatus.QUEUED, JobStatus.QUEUED)
+    for terminal in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
+        assert not can_move(terminal, terminal)
+    assert not can_move(JobStatus.REPORTING, JobStatus.INSPECTING)  # no going back
     assert not allowed_sources(JobStatus.FAILED) & {JobStatus.COMPLETED, JobStatus.CANCELLED}
     assert not can_move(JobStatus.COMPLETED, JobStatus.QUEUED)
 

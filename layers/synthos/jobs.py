@@ -3,8 +3,10 @@
     queued -> inspecting -> validating -> reducing -> reporting -> completed
        \\__________\\______________\\____________\\___________\\--> failed | cancelled
 
-``validating`` may be re-entered (shard progress). The stuck-job sweeper may move any running
-state back to ``queued`` once (a retry). Terminal states never move again. Pure domain code: the
+Every running state after ``queued`` may be re-entered: ``validating`` for shard progress, and
+each of them when the state machine retries a step (a transient error after the step's move
+repeats the move). The stuck-job sweeper may move any running state back to ``queued`` once (a
+retry). Terminal states never move again. Pure domain code: the
 store turns these rules into DynamoDB condition expressions so that two racing writers cannot
 both win.
 """
@@ -31,10 +33,10 @@ RUNNING: frozenset[JobStatus] = frozenset(set(JobStatus) - TERMINAL)
 
 _FORWARD: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.INSPECTING}),
-    JobStatus.INSPECTING: frozenset({JobStatus.VALIDATING}),
+    JobStatus.INSPECTING: frozenset({JobStatus.INSPECTING, JobStatus.VALIDATING}),
     JobStatus.VALIDATING: frozenset({JobStatus.VALIDATING, JobStatus.REDUCING}),
-    JobStatus.REDUCING: frozenset({JobStatus.REPORTING}),
-    JobStatus.REPORTING: frozenset({JobStatus.COMPLETED}),
+    JobStatus.REDUCING: frozenset({JobStatus.REDUCING, JobStatus.REPORTING}),
+    JobStatus.REPORTING: frozenset({JobStatus.REPORTING, JobStatus.COMPLETED}),
 }
 
 

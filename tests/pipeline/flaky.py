@@ -17,3 +17,18 @@ def render_report_flaky_once(event: dict[str, Any], context: Any) -> Any:
     if len(CALLS) == 1:
         raise TransientError("storage was busy writing the report (SlowDown); will retry")
     return handler(event, context)
+
+
+def render_report_flaky_after_move(event: dict[str, Any], context: Any) -> Any:
+    """RenderReport whose first call moves the job to ``reporting`` and then hits a transient
+    storage error reading the result: the retry re-enters a state the job is already in."""
+    from unittest import mock
+
+    from functions.render_report import handler
+
+    CALLS.append(event["job_id"])
+    if len(CALLS) > 1:
+        return handler(event, context)
+    busy = TransientError("storage was busy reading the result (SlowDown); will retry")
+    with mock.patch("synthos.pipeline.report.read_result", side_effect=busy):
+        return handler(event, context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from synthos.aws.tables import DatasetModel, JobModel
 from synthos.local.pipeline_stack import wait_for
 from tests.pipeline.conftest import (
@@ -70,12 +72,16 @@ def test_unknown_start_event_fails_without_a_job(pipeline: Pipeline) -> None:
     assert pipeline.glue.invocations == ["ClaimJob", "FailJob"]
 
 
-def test_transient_error_is_retried_and_the_job_completes(pipeline: Pipeline) -> None:
+@pytest.mark.parametrize("flaky_handler", ["render_report_flaky_once",
+                                           "render_report_flaky_after_move"])
+def test_transient_error_is_retried_and_the_job_completes(pipeline: Pipeline,
+                                                          flaky_handler: str) -> None:
     from tests.pipeline import flaky
 
-    # GIVEN a RenderReport that fails once with TransientError
+    # GIVEN a RenderReport that fails once with TransientError, before it moved the job or
+    # after it moved the job to reporting (so the retry re-enters the job's current state)
     flaky.CALLS.clear()
-    pipeline.glue.functions["RenderReport"] = "tests.pipeline.flaky.render_report_flaky_once"
+    pipeline.glue.functions["RenderReport"] = f"tests.pipeline.flaky.{flaky_handler}"
     seed_dataset(pipeline.settings, TENANT, "ds1", "synthetic.parquet",
                  auto_validation={"reference_id": None, "options": FAST_OPTIONS})
     pipeline.put("uploads/acme/ds1/synthetic.parquet",
