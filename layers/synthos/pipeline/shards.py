@@ -7,9 +7,7 @@ finished, moves the job to ``reducing`` and splits the row-hash space into
 ``parts_for(rows bound)`` ranges; ReduceRange (one task per range, a Map) reduces one range of
 every state's count map into a small result next to the manifest; ReduceShards combines the
 results with the states read without their count maps, runs the fill pass, finalizes the
-dataset profile and scores it against the reference exactly as the small path does. Without
-``reduce_parts`` in its input, ReduceShards merges in one process as before
-(``synthos.aws.batch_worker.reduce_states``).
+dataset profile and scores it against the reference exactly as the small path does.
 """
 
 from __future__ import annotations
@@ -63,7 +61,7 @@ def _manifest(settings: Settings, tenant: str, job_id: str) -> Manifest:
     return Manifest.from_json(storage.get_bytes(settings, manifest_key(tenant, job_id)).decode())
 
 
-def _start_reduce(settings: Settings, tenant: str, job_id: str) -> tuple[JobModel, Manifest]:
+def _start_reduce(settings: Settings, tenant: str, job_id: str) -> Manifest:
     """Refuse a partial merge, then move the job to reducing."""
     job = get_job(tenant, job_id)
     manifest = _manifest(settings, tenant, job_id)
@@ -71,7 +69,7 @@ def _start_reduce(settings: Settings, tenant: str, job_id: str) -> tuple[JobMode
         raise ShardsIncomplete(f"only {int(job.shards_done or 0)} of {len(manifest.items)} "
                                "shards finished; the validation cannot be completed")
     move(settings, tenant, job_id, JobStatus.REDUCING, progress=0.7)
-    return job, manifest
+    return manifest
 
 
 def rows_bound(manifest: Manifest) -> int:
@@ -85,7 +83,7 @@ def plan_reduce(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
     the state plus ``reduce_parts`` and ``ranges`` (``[{"part": 0}, ...]``, for the Map)."""
     from synthos.shard import parts_for
 
-    _job, manifest = _start_reduce(settings, state["tenant_id"], state["job_id"])
+    manifest = _start_reduce(settings, state["tenant_id"], state["job_id"])
     parts = parts_for(rows_bound(manifest))
     return {**state, "reduce_parts": parts, "ranges": [{"part": p} for p in range(parts)]}
 
@@ -101,23 +99,19 @@ def reduce_range(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def reduce_shards(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
-    """Combine the range results (or, without ``reduce_parts``, merge every shard state),
-    finalize, score, and store the result. The engine is imported here, not at module load:
-    RecordShard runs once per shard."""
-    from synthos.aws.batch_worker import combine_ranges, reduce_states
+    """Combine the ``reduce_parts`` range results (with the fill pass), finalize, score, and
+    store the result. The engine is imported here, not at module load: RecordShard runs once
+    per shard."""
+    from synthos.aws.batch_worker import combine_ranges
     from synthos.engine import result_from_outcomes
     from synthos.pipeline.options import engine_options
     from synthos.shard import finalize
 
     tenant, job_id = state["tenant_id"], state["job_id"]
     started = time.perf_counter()
-    if state.get("reduce_parts") is None:
-        job, manifest = _start_reduce(settings, tenant, job_id)
-        merged = reduce_states(settings, manifest)  # merge + fill pass, from S3
-    else:
-        job = get_job(tenant, job_id)
-        uri = f"s3://{settings.bucket}/{manifest_key(tenant, job_id)}"
-        merged = combine_ranges(settings, uri, int(state["reduce_parts"]))  # + fill pass
+    job = get_job(tenant, job_id)
+    uri = f"s3://{settings.bucket}/{manifest_key(tenant, job_id)}"
+    merged = combine_ranges(settings, uri, int(state["reduce_parts"]))  # + fill pass
     opts = engine_options(job.options)
     ds_outcome = finalize(merged)
     ref_outcome = _reference_outcome(settings, tenant, job.reference_id, opts) \
