@@ -65,6 +65,7 @@ __all__ = [
     "as_points",
     "ball_hits",
     "check_k",
+    "checked_inputs",
     "expansion_margin",
     "get_backend",
     "knn",
@@ -167,6 +168,18 @@ def exclude_diagonal(
         be.exclude(d, shared - rows[0], shared - cols[0])
 
 
+def checked_inputs(query: object, base: object, k: int, exclude_self: bool
+                   ) -> tuple[np.ndarray, np.ndarray, int]:
+    """``knn``'s input checks: (query, base) as float64 point arrays of one dimension, and k
+    checked against the base (one fewer with ``exclude_self``, which needs query == base)."""
+    q = as_points(query, name="query")
+    b = q if exclude_self and base is query else as_points(base, name="base")
+    _check_same_dim(q, b)
+    if exclude_self and not np.array_equal(q, b):
+        raise InvalidOption("exclude_self=True needs query and base to be the same points")
+    return q, b, check_k(k, b.shape[0] - int(exclude_self))
+
+
 def knn(
     query: object,
     base: object,
@@ -187,12 +200,7 @@ def knn(
     distances differ by less than their rounding error (~1e-8 * |x|) the order is not promised.
     """
     be = get_backend(backend)
-    q = as_points(query, name="query")
-    b = q if exclude_self and base is query else as_points(base, name="base")
-    _check_same_dim(q, b)
-    if exclude_self and not np.array_equal(q, b):
-        raise InvalidOption("exclude_self=True needs query and base to be the same points")
-    k = check_k(k, b.shape[0] - int(exclude_self))
+    q, b, k = checked_inputs(query, base, k, exclude_self)
     rows, cols = plan_tiling(q.shape[0], b.shape[0], _rows_hint(be, tile_rows), tile_cols)
     pq, pb = be.prepare(q, side="query"), be.prepare(b, side="base")
 

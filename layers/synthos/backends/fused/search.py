@@ -35,8 +35,8 @@ import numpy as np
 from synthos.backends.exact import pair_distances, sq_norms
 from synthos.backends.fused.bound import certified, error_factor
 from synthos.backends.protocol import DistanceBackend
-from synthos.errors import InputError, InvalidOption
-from synthos.knn import KnnResult, as_points, check_k, knn, spans
+from synthos.errors import InvalidOption
+from synthos.knn import KnnResult, checked_inputs, knn, spans
 
 MAX_SLOTS = 16
 DEFAULT_MARGIN = 11
@@ -131,7 +131,7 @@ def fused_knn_report(
     ``device``: a torch device, default CUDA; the CPU works only under triton's interpreter.
     Same arguments, checks and result as :func:`synthos.knn.knn`; k + 1 <= 16.
     """
-    q, b, k = _validated(query, base, k, exclude_self)
+    q, b, k = checked_inputs(query, base, k, exclude_self)
     slots = k_slots(k, margin)
     error_factor(precision, q.shape[1])  # validates precision before any work
     dev = resolve_device(device)
@@ -252,18 +252,6 @@ def fused_candidates(inputs: FusedInputs, slots: int, *, exclude_self: bool, pre
 
 def _default_config(device: Any) -> FusedConfig:
     return FusedConfig() if device.type == "cuda" else INTERPRETER_CONFIG
-
-
-def _validated(query: object, base: object, k: int, exclude_self: bool
-               ) -> tuple[np.ndarray, np.ndarray, int]:
-    """knn's input checks: (query, base, k) as float64 arrays and a checked k."""
-    q = as_points(query, name="query")
-    b = q if exclude_self and base is query else as_points(base, name="base")
-    if q.shape[1] != b.shape[1]:
-        raise InputError(f"point sets differ in dimension: {q.shape[1]} vs {b.shape[1]}")
-    if exclude_self and not np.array_equal(q, b):
-        raise InvalidOption("exclude_self=True needs query and base to be the same points")
-    return q, b, check_k(k, b.shape[0] - int(exclude_self))
 
 
 def _candidate_distances(q: np.ndarray, b: np.ndarray, idx: np.ndarray) -> np.ndarray:
