@@ -107,6 +107,14 @@ def pipeline(settings: Any, monkeypatch: pytest.MonkeyPatch,
             reset_clients()
 
 
+@pytest.fixture
+def large(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    """Files over 20 kB take the large path, in shards of about one row group."""
+    monkeypatch.setenv("SYNTHOS_SMALL_MAX_BYTES", "20000")
+    monkeypatch.setenv("SYNTHOS_SHARD_TARGET_BYTES", "4000")
+    return pipeline
+
+
 def seed_dataset(settings: Any, tenant: str, dataset_id: str, filename: str, *,
                  role: str = "synthetic", status: str = "pending_upload",
                  auto_validation: dict[str, Any] | None = None, **fields: Any) -> Any:

@@ -37,14 +37,6 @@ def _run(pipeline: Pipeline, dataset_id: str, body: bytes) -> JobModel:
     return job
 
 
-@pytest.fixture
-def large(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    """Files over 20 kB take the large path, in shards of about one row group."""
-    monkeypatch.setenv("SYNTHOS_SMALL_MAX_BYTES", "20000")
-    monkeypatch.setenv("SYNTHOS_SHARD_TARGET_BYTES", "4000")
-    return pipeline
-
-
 def test_large_path_gives_the_small_path_answer(large: Pipeline,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     body = _sharded_parquet()

@@ -7,12 +7,12 @@ import pytest
 
 from synthos.aws.tables import JobModel
 from tests.pipeline.conftest import Pipeline
-from tests.pipeline.test_large_path import SHARDS, TENANT, _run, _sharded_parquet, large  # noqa: F401
+from tests.pipeline.test_large_path import SHARDS, TENANT, _run, _sharded_parquet
 
 RANGES = 4
 
 
-def test_partitioned_reduce_gives_the_small_path_answer(large: Pipeline,  # noqa: F811
+def test_partitioned_reduce_gives_the_small_path_answer(large: Pipeline,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN ranges of at most 300 rows, so the 1,000-row file is reduced in 4 hash ranges
     monkeypatch.setattr("synthos.shard.partition.RANGE_TARGET_ROWS", 300)
@@ -37,7 +37,7 @@ def test_partitioned_reduce_gives_the_small_path_answer(large: Pipeline,  # noqa
     assert int(sharded.shards_done) == SHARDS
 
 
-def test_a_failing_range_reducer_fails_the_job(large: Pipeline,  # noqa: F811
+def test_a_failing_range_reducer_fails_the_job(large: Pipeline,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a range reducer that cannot read its states (a corrupt count map)
     from synthos.errors import CorruptShardState
