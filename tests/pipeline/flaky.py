@@ -32,3 +32,18 @@ def render_report_flaky_after_move(event: dict[str, Any], context: Any) -> Any:
     busy = TransientError("storage was busy reading the result (SlowDown); will retry")
     with mock.patch("synthos.pipeline.report.read_result", side_effect=busy):
         return handler(event, context)
+
+
+def complete_after_dataset_deleted(event: dict[str, Any], context: Any) -> Any:
+    """CompleteJob reached after the dataset's owner deleted it mid-run (the DELETE's check
+    for running jobs missed this one, e.g. through index lag): the status is set as the
+    DELETE route leaves it, then the real handler runs."""
+    from functions.complete_job import handler
+
+    from synthos.aws.tables import DatasetModel, JobModel
+
+    job = JobModel.get(event["tenant_id"], event["job_id"])
+    DatasetModel(job.tenant_id, job.dataset_id).update(
+        actions=[DatasetModel.status.set("deleted")])
+    CALLS.append(event["job_id"])
+    return handler(event, context)

@@ -111,3 +111,24 @@ def test_fail_job_on_a_cancelled_job_removes_partial_outputs(pipeline: Pipeline)
     assert out["failed"] is False
     assert JobModel.get(TENANT, "val_c").status == "cancelled"
     assert pipeline.keys(f"results/{TENANT}/") == [] and pipeline.keys(f"shards/{TENANT}/") == []
+
+
+def test_a_dataset_deleted_mid_run_fails_the_job_and_leaves_no_result(
+        pipeline: Pipeline) -> None:
+    from tests.pipeline import flaky
+
+    # GIVEN a run whose dataset is deleted after validation, just before CompleteJob
+    flaky.CALLS.clear()
+    pipeline.glue.functions["CompleteJob"] = "tests.pipeline.flaky.complete_after_dataset_deleted"
+    seed_dataset(pipeline.settings, TENANT, "ds1", "synthetic.parquet",
+                 auto_validation={"reference_id": None, "options": FAST_OPTIONS})
+    pipeline.put("uploads/acme/ds1/synthetic.parquet",
+                 (DATA / "breast_cancer_synthetic_collapsed.parquet").read_bytes())
+    # WHEN the pipeline runs
+    (run,) = pipeline.wait_all()
+    # THEN the job is failed with the reason, and nothing derived from the dataset is kept
+    (job,) = JobModel.query(TENANT)
+    assert run["status"] == "FAILED" and [job.job_id] == flaky.CALLS
+    assert job.status == "failed" and "deleted" in job.reason
+    assert job.result_key is None
+    assert pipeline.keys(f"results/{TENANT}/") == []

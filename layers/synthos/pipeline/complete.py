@@ -1,15 +1,19 @@
 """Complete: the job becomes ``completed`` with its result and report keys (only now are they
 served), drop-folder results are published, the dataset's last risk level is recorded, and a
-re-validation whose risk level rose raises an alert event."""
+re-validation whose risk level rose raises an alert event. A job whose dataset or reference
+was deleted while it ran is not completed: DatasetNotFound sends it to FailJob, which removes
+its outputs (the DELETE's check for running jobs reads an index and can miss a job that has
+just started)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from synthos.aws.job_store import get_job
 from synthos.aws.settings import Settings
 from synthos.aws.tables import DatasetModel, JobModel, utcnow
 from synthos.jobs import JobStatus
-from synthos.pipeline import dropbox
+from synthos.pipeline import datasets, dropbox
 from synthos.pipeline.progress import emit, job_summary, move
 from synthos.pipeline.results import output_keys
 
@@ -27,6 +31,10 @@ def risk_rose(previous: str | None, current: str | None) -> bool:
 
 def complete(settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
     tenant, job_id = state["tenant_id"], state["job_id"]
+    pending = get_job(tenant, job_id)
+    datasets.load(tenant, pending.dataset_id)  # consistent reads: deleted meanwhile -> fail
+    if pending.reference_id:
+        datasets.load(tenant, pending.reference_id, role="reference")
     result_key, report_key = output_keys(tenant, job_id)
     job = move(settings, tenant, job_id, JobStatus.COMPLETED, result_key=result_key,
                report_key=report_key, progress=1.0)
