@@ -48,8 +48,13 @@ def mix64(z: np.ndarray) -> np.ndarray:
 
     Array arithmetic on uint64 wraps modulo 2**64 without warnings (only scalar ops warn).
     """
-    z = np.array(z, dtype=U64, copy=True)
-    tmp = np.empty_like(z)
+    return mix64_inplace(np.array(z, dtype=U64, copy=True))
+
+
+def mix64_inplace(z: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
+    """``mix64`` of a uint64 array that the caller owns, computed in place (returns ``z``);
+    ``tmp``: optional scratch space of the same shape."""
+    tmp = np.empty_like(z) if tmp is None else tmp
     np.right_shift(z, U64(30), out=tmp)
     z ^= tmp
     z *= _M1
@@ -72,9 +77,12 @@ def hash_array(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def combine_column_hashes(column_hashes: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     """Row hashes (uint64[n]) from per-column hashes, taken in sorted column-name order."""
     h = np.full(n, _ROW_SEED, dtype=U64)
+    tmp = np.empty_like(h)
     with np.errstate(over="ignore"):
         for name in sorted(column_hashes):
-            h = mix64(h * _GOLDEN + column_hashes[name])
+            h *= _GOLDEN
+            h += column_hashes[name]
+            mix64_inplace(h, tmp)
     return h
 
 
@@ -126,17 +134,31 @@ def _numpy_filled(arr: pa.Array, fill: object) -> np.ndarray:
 
 def _apply_nulls(out: np.ndarray, arr: pa.Array) -> np.ndarray:
     if arr.null_count:
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
-        out = np.where(valid, out, NULL_HASH)
+        out[~arr.is_valid().to_numpy(zero_copy_only=False)] = NULL_HASH  # out is ours
     return out
 
 
+def hash_numbers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """For an integer or float64 array: (``hash_array(arr)``, the values as numpy with 0 at
+    the nulls, the validity mask or None when there are no nulls), the nulls handled once."""
+    integer = pat.is_integer(arr.type)
+    filled = _numpy_filled(arr, 0 if integer else 0.0)
+    out = _hash_ints(filled) if integer else _hash_floats(filled)
+    valid = None
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        out[~valid] = NULL_HASH
+    return out, filled, valid
+
+
 def _hash_floats(values: np.ndarray) -> np.ndarray:
-    x = values.astype(np.float64, copy=True)
-    x += 0.0  # -0.0 -> 0.0
+    x = np.add(values, 0.0, dtype=np.float64)  # a new float64 array; -0.0 -> 0.0
     bits = x.view(U64)
-    bits[np.isnan(x)] = _CANON_NAN
-    return mix64(bits ^ _TAG_NUM)
+    nan = np.isnan(x)
+    if nan.any():
+        bits[nan] = _CANON_NAN
+    bits ^= _TAG_NUM
+    return mix64_inplace(bits)
 
 
 def _hash_ints(values: np.ndarray) -> np.ndarray:
@@ -147,24 +169,45 @@ def _hash_ints(values: np.ndarray) -> np.ndarray:
         v64 = values.astype(np.int64, copy=False)
         exact = np.abs(v64) <= _EXACT_INT
         as_bits = v64.view(U64)
-    out = _hash_floats(values.astype(np.float64))
+    out = _hash_floats(values)
     if not exact.all():
         out = np.where(exact, out, mix64(as_bits ^ _TAG_BIG))
     return out
 
 
 def _hash_temporal(arr: pa.Array) -> np.ndarray:
-    t = arr.type
+    return _hash_raw_temporal(_numpy_filled(temporal_storage(arr), 0), arr.type)
+
+
+def temporal_storage(arr: pa.Array) -> pa.Array:
+    """A temporal array viewed as its stored integers (int32 or int64)."""
+    return arr.view(pa.int32() if arr.type.bit_width == 32 else pa.int64())
+
+
+def hash_temporal(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """For a temporal array: (``hash_array(arr)``, its stored integers with 0 at the nulls,
+    the validity mask or None when there are no nulls), the nulls handled once."""
+    filled = _numpy_filled(temporal_storage(arr), 0)
+    out = _hash_raw_temporal(filled, arr.type)
+    valid = None
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        out[~valid] = NULL_HASH
+    return out, filled, valid
+
+
+def _hash_raw_temporal(raw: np.ndarray, t: pa.DataType) -> np.ndarray:
     if pat.is_date32(t):
         factor = 86_400 * 10**9
     elif pat.is_date64(t):
         factor = 10**6
     else:
         factor = _NS_PER[t.unit]
-    raw = arr.view(pa.int32() if t.bit_width == 32 else pa.int64())
-    ints = _numpy_filled(raw, 0).astype(np.int64).view(U64)
+    ints = raw.astype(np.int64).view(U64)  # a new array (astype copies): mixed in place
     with np.errstate(over="ignore"):
-        return mix64((ints * U64(factor)) ^ _TAG_TIME)
+        ints *= U64(factor)
+        ints ^= _TAG_TIME
+        return mix64_inplace(ints)
 
 
 def _hash_dictionary(arr: pa.DictionaryArray) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from synthos.columns import ColumnSpec
-from synthos.profiling.sketches import DistinctCounter
+from synthos.profiling.sketches import DistinctCounter, require
 from synthos.result import ColumnProfile, UnsupportedColumn
 
 ALL_NULL_REASON = "column holds only nulls"
@@ -78,12 +78,20 @@ class ColumnAccumulator:
     def load(cls, spec: ColumnSpec, state: dict[str, Any]) -> ColumnAccumulator:
         acc = cls(spec)
         acc.count, acc.null_count = int(state["count"]), int(state["null_count"])
+        require(0 <= acc.null_count <= acc.count, "null count not within 0..count")
         acc.distinct = DistinctCounter.load(state["distinct"])
+        exact = acc.distinct.exact_count()
+        require(exact is None or exact <= acc.valid, "more distinct values than non-null ones")
         acc.warnings = [str(w) for w in state["warnings"]]
         reason = state["unsupported_reason"]
         acc.unsupported_reason = None if reason is None else str(reason)
         acc._load(state)
         return acc
+
+    @property
+    def valid(self) -> int:
+        """Non-null values seen."""
+        return self.count - self.null_count
 
     def merge(self, other: ColumnAccumulator) -> None:
         """Fold in ``other`` (the same column over other rows)."""

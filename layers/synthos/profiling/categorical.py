@@ -10,9 +10,9 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 
 from synthos.columns import ColumnSpec
-from synthos.io.hashing import hash_array
+from synthos.io.hashing import NULL_HASH, hash_array
 from synthos.profiling.base import ColumnAccumulator
-from synthos.profiling.sketches import Frequencies
+from synthos.profiling.sketches import Frequencies, require
 
 TOP_N = 10
 
@@ -29,14 +29,20 @@ class CategoricalAccumulator(ColumnAccumulator):
             arr = arr.dictionary_decode()
         if not pat.is_string(arr.type):
             arr = arr.cast(pa.string())
-        hashes = hash_array(arr)
-        counts = pc.value_counts(arr)
-        values, freq = counts.field("values"), counts.field("counts")
-        if values.null_count:
-            keep = values.is_valid()
-            values, freq = values.filter(keep), freq.filter(keep)
-        self.freq.update(values.to_pylist(), freq.to_pylist())
-        self.distinct.update(hash_array(values))
+        # one hash-table pass: the distinct values in order of first appearance (as
+        # pc.value_counts lists them) and each row's index among them
+        encoded = pc.dictionary_encode(arr)
+        values = encoded.dictionary
+        value_hashes = hash_array(values)
+        idx = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
+        hashes = value_hashes[idx] if len(values) else np.full(len(arr), NULL_HASH)
+        if arr.null_count:
+            valid = arr.is_valid().to_numpy(zero_copy_only=False)
+            hashes[~valid] = NULL_HASH
+            idx = idx[valid]
+        counts = np.bincount(idx, minlength=len(values))
+        self.freq.update(values.to_pylist(), counts.tolist())
+        self.distinct.update(value_hashes)
         return arr, hashes
 
     def sample_type(self, arr_type: pa.DataType) -> pa.DataType:
@@ -47,6 +53,8 @@ class CategoricalAccumulator(ColumnAccumulator):
 
     def _load(self, state: dict[str, Any]) -> None:
         self.freq = Frequencies.load(state["freq"])
+        require(self.freq.total() == self.valid,
+                "value counts do not add up to the non-null values")
 
     def _merge(self, other: CategoricalAccumulator) -> None:
         self.freq.merge(other.freq)
@@ -78,6 +86,8 @@ class BooleanAccumulator(ColumnAccumulator):
 
     def _load(self, state: dict[str, Any]) -> None:
         self.true, self.false = int(state["true"]), int(state["false"])
+        require(self.true >= 0 and self.false >= 0 and self.true + self.false == self.valid,
+                "true and false counts do not add up to the non-null values")
 
     def _merge(self, other: BooleanAccumulator) -> None:
         self.true += other.true

@@ -103,6 +103,9 @@ class CoMomentAccumulator:
         n = int(state["n"])
         if n < 0:
             raise ValueError("co-moment row count is negative")
+        if n and not (np.isfinite(mean).all() and np.isfinite(cross).all()
+                      and (np.diag(cross) >= 0).all()):
+            raise ValueError("co-moments are not finite or have a negative variance")
         out.n, out.mean, out.cross = n, mean, cross
         return out
 

@@ -18,8 +18,10 @@ import pyarrow.types as pat
 from synthos.columns import ColumnSpec
 from synthos.io.hashing import hash_array
 from synthos.profiling.base import ColumnAccumulator
+from synthos.profiling.sketches import require
 
 VECTOR = pa.list_(pa.float64())
+MAX_DIM = 2**31 - 1  # the longest fixed_size_list Arrow has
 
 
 class EmbeddingAccumulator(ColumnAccumulator):
@@ -78,6 +80,14 @@ class EmbeddingAccumulator(ColumnAccumulator):
         dim = state["dim"]
         self.dim = None if dim is None else int(dim)
         self.nan_count, self.inf_count = int(state["nan_count"]), int(state["inf_count"])
+        require(self.dim is None or 0 <= self.dim <= MAX_DIM, f"embedding dim {self.dim}")
+        if self.unsupported_reason is None:
+            require(self.dim != 0 and (self.spec.dim is None or self.dim == self.spec.dim),
+                    "embedding dim does not match the column")
+        cells = self.valid * (self.dim or 0)
+        require(self.nan_count >= 0 and self.inf_count >= 0
+                and self.nan_count + self.inf_count <= cells,
+                "NaN and infinity counts out of range")
 
     def _merge(self, other: EmbeddingAccumulator) -> None:
         self.nan_count += other.nan_count

@@ -14,10 +14,10 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 
 from synthos.columns import ColumnSpec
-from synthos.io.hashing import hash_array
+from synthos.io.hashing import hash_array, hash_numbers, hash_temporal
 from synthos.profiling.base import ColumnAccumulator
 from synthos.profiling.quantiles import Quantiles
-from synthos.profiling.sketches import RunningMoments
+from synthos.profiling.sketches import RunningMoments, require
 
 _NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
@@ -41,17 +41,25 @@ class NumericAccumulator(ColumnAccumulator):
     def _update(self, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
         if pat.is_decimal(arr.type):
             arr = arr.cast(pa.float64())
-        hashes = hash_array(arr)
-        values, value_hashes = _valid_values(arr, hashes)
+        if pat.is_integer(arr.type) or pat.is_float64(arr.type):
+            hashes, values, valid = hash_numbers(arr)  # the nulls handled once
+            value_hashes = hashes
+            if valid is not None:
+                values, value_hashes = values[valid], hashes[valid]
+        else:
+            hashes = hash_array(arr)
+            values, value_hashes = _valid_values(arr, hashes)
         x = values.astype(np.float64, copy=False)
-        nan = np.isnan(x)
-        n_nan = int(np.count_nonzero(nan))
-        n_inf = int(np.count_nonzero(np.isinf(x)))
-        self.nan_count += n_nan
-        self.inf_count += n_inf
-        if n_nan:
-            value_hashes = value_hashes[~nan]
-        finite = x if n_nan + n_inf == 0 else x[np.isfinite(x)]
+        is_finite = np.isfinite(x)
+        finite = x
+        if not is_finite.all():
+            nan = np.isnan(x)
+            n_nan = int(np.count_nonzero(nan))
+            self.nan_count += n_nan
+            self.inf_count += len(x) - int(np.count_nonzero(is_finite)) - n_nan
+            if n_nan:
+                value_hashes = value_hashes[~nan]
+            finite = x[is_finite]
         self.moments.update(finite)
         self.quantiles.update(finite)
         self.distinct.update(value_hashes)
@@ -68,6 +76,10 @@ class NumericAccumulator(ColumnAccumulator):
         self.moments = RunningMoments.load(state["moments"])
         self.quantiles = Quantiles.load(state["quantiles"])
         self.nan_count, self.inf_count = int(state["nan_count"]), int(state["inf_count"])
+        require(self.nan_count >= 0 and self.inf_count >= 0, "negative NaN or infinity count")
+        require(self.nan_count + self.inf_count + self.moments.n == self.valid,
+                "NaN, infinite and finite values do not add up to the non-null values")
+        _check_spread(self.moments, self.quantiles)
 
     def _merge(self, other: NumericAccumulator) -> None:
         self.moments.merge(other.moments)
@@ -101,9 +113,10 @@ class DatetimeAccumulator(ColumnAccumulator):
 
     def _update(self, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
         self.type = arr.type
-        hashes = hash_array(arr)
-        raw = arr.view(pa.int32() if arr.type.bit_width == 32 else pa.int64())
-        values, value_hashes = _valid_values(raw, hashes)
+        hashes, values, valid = hash_temporal(arr)  # the nulls handled once
+        value_hashes = hashes
+        if valid is not None:
+            values, value_hashes = values[valid], hashes[valid]
         if len(values):
             lo, hi = int(values.min()), int(values.max())
             self.raw_min = lo if self.raw_min is None else min(self.raw_min, lo)
@@ -128,6 +141,18 @@ class DatetimeAccumulator(ColumnAccumulator):
         self.raw_max = None if hi is None else int(hi)
         if state["type"] is not None:
             self.type = pa.ipc.read_schema(pa.py_buffer(state["type"])).field(0).type
+        require(self.moments.n == self.valid, "moments do not count the non-null values")
+        _check_spread(self.moments, self.quantiles)
+        require((self.raw_min is None) == (self.raw_max is None) == (self.moments.n == 0),
+                "raw min/max do not match the values seen")
+        if self.type is None:
+            require(self.count == 0, "temporal column of unknown type")
+        else:
+            require(pat.is_temporal(self.type), f"type {self.type} is not temporal")
+            if self.raw_min is not None and self.raw_max is not None:
+                lo, hi = _raw_range(self.type)
+                require(lo <= self.raw_min <= self.raw_max <= hi,
+                        f"raw min/max out of the range of {self.type}")
 
     def _merge(self, other: DatetimeAccumulator) -> None:
         self.moments.merge(other.moments)
@@ -145,6 +170,21 @@ class DatetimeAccumulator(ColumnAccumulator):
             "max": format_temporal(self.raw_max, self.type) if self.raw_max is not None else None,
             **_spread_fields(self.moments, self.quantiles),
         }
+
+
+def _check_spread(m: RunningMoments, quantiles: Quantiles) -> None:
+    """ValueError unless the quantiles hold the values the moments count (same extremes)."""
+    require(quantiles.count() == m.n, "quantiles and moments count different values")
+    ends = quantiles.extremes()
+    require(ends is None or ends == (m.min, m.max), "quantile values and min/max disagree")
+
+
+def _raw_range(t: pa.DataType) -> tuple[int, int]:
+    """The stored integers a value of temporal type ``t`` may hold (times: within a day)."""
+    if pat.is_time(t):
+        return 0, 86_400 * 10**9 // _NS_PER_UNIT[t.unit] - 1
+    bits = t.bit_width
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
 
 def _spread_fields(m: RunningMoments, quantiles: Quantiles) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import datasketches as ds
 import numpy as np
 
 from synthos.profiling.safe_sketches import load_sketch
+from synthos.profiling.sketches import require
 
 KLL_K = 200
 REQ_K = 40
@@ -66,6 +67,7 @@ class Quantiles:
         self.limit = limit
         self._chunks: list[np.ndarray] | None = []
         self._n = 0
+        self._sorted = False  # _chunks is one sorted array
         self.kll: Any = None
         self.req_lo: Any = None
         self.req_hi: Any = None
@@ -80,6 +82,7 @@ class Quantiles:
         if self._chunks is not None:
             x = np.array(x, dtype=np.float64)  # a copy: the caller's buffer may be reused
             self._chunks.append(x)
+            self._sorted = False
             self._n += len(x)
             if self._n > self.limit:
                 self._to_sketches()
@@ -88,11 +91,15 @@ class Quantiles:
 
     def _values(self) -> np.ndarray:
         assert self._chunks is not None
+        if self._sorted:
+            return self._chunks[0]
         if len(self._chunks) != 1:
-            joined = np.sort(np.concatenate(self._chunks)) if self._chunks else np.empty(0)
+            joined = np.concatenate(self._chunks) if self._chunks else np.empty(0)
+            joined.sort()  # in place: np.sort would copy the new array once more
             self._chunks = [joined]
         else:
             self._chunks[0].sort()
+        self._sorted = True
         return self._chunks[0]
 
     def _to_sketches(self) -> None:
@@ -149,6 +156,7 @@ class Quantiles:
         if self._chunks is not None and other._chunks is not None:
             self._chunks.extend(c.copy() for c in other._chunks)
             self._n += other._n
+            self._sorted = False
             if self._n > self.limit:
                 self._to_sketches()
             return
@@ -178,7 +186,8 @@ class Quantiles:
             if not isinstance(values, np.ndarray) or values.dtype != np.float64 \
                     or values.ndim != 1 or len(values) > limit:
                 raise ValueError("exact quantile values are not a float64 vector within the cap")
-            out._chunks, out._n = [np.sort(values)], len(values)
+            require(bool(np.isfinite(values).all()), "exact quantile values are not finite")
+            out._chunks, out._n, out._sorted = [np.sort(values)], len(values), True
             return out
         out._chunks = None
         out.kll = load_sketch("kll", state["kll"])
@@ -186,4 +195,18 @@ class Quantiles:
                                                                                  state["req_hi"])
         if out.req_lo.is_hra() or not out.req_hi.is_hra():
             raise ValueError("REQ tail sketches are in the wrong accuracy mode")
+        n = out.kll.n  # a state is sketched only past its cap, and every sketch saw each value
+        require(n > limit and out.req_lo.n == n and out.req_hi.n == n,
+                "quantile sketches disagree on their count or are within the cap")
         return out
+
+    def count(self) -> int:
+        """Values fed."""
+        return self._n if self._chunks is not None else int(self.kll.n)
+
+    def extremes(self) -> tuple[float, float] | None:
+        """(smallest, largest) value while exact and not empty, else None."""
+        if self._chunks is None or not self._n:
+            return None
+        ordered = self._values()
+        return float(ordered[0]), float(ordered[-1])

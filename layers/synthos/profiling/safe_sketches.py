@@ -57,7 +57,7 @@ def check_req_floats(blob: bytes) -> None:
     if not 4 <= k <= 1024 or k % 2:
         raise CorruptShardState("REQ sketch k is out of range")
     if flags & _REQ_EMPTY:
-        if levels or raw:
+        if levels or raw or len(blob) != 8:
             raise CorruptShardState("empty REQ sketch holds items")
         return
     if flags & _REQ_RAW:
@@ -85,6 +85,8 @@ def _check_req_levels(blob: bytes, k: int, levels: int) -> None:
         weight += items << level
     if (n is not None and weight != n) or weight < 1:
         raise CorruptShardState("REQ sketch item weights do not add up")
+    if pos != len(blob):
+        raise CorruptShardState("REQ sketch has bytes past its levels")
 
 
 def load_sketch(kind: str, blob: Any) -> Any:

@@ -41,7 +41,8 @@ class RunningMoments:
         if nb == 0:
             return
         mean_b = float(x.mean())
-        m2_b = float(np.square(x - mean_b).sum())
+        dev = x - mean_b
+        m2_b = float(np.multiply(dev, dev, out=dev).sum())  # np.square, without a copy
         n = self.n + nb
         delta = mean_b - self.mean
         self.mean += delta * nb / n
@@ -73,6 +74,13 @@ class RunningMoments:
         out.n = int(state["n"])
         out.mean, out.m2 = float(state["mean"]), float(state["m2"])
         out.min, out.max = float(state["min"]), float(state["max"])
+        if out.n == 0:  # never fed: the initial values, which a merge would otherwise keep
+            require(out.state() == cls().state(), "moments of no values are not empty")
+        else:
+            require(out.n > 0, "moment count is negative")
+            require(all(map(math.isfinite, (out.mean, out.m2, out.min, out.max))),
+                     "moments are not finite")
+            require(out.m2 >= 0 and out.min <= out.max, "moments are inconsistent")
         return out
 
 
@@ -137,8 +145,21 @@ class DistinctCounter:
             out._exact, out._hll = None, Hll(int(state["hll_p"]), registers)
         else:
             exact = np.asarray(state["exact"], dtype=np.uint64)
+            require(exact.ndim == 1 and len(exact) <= out.limit,
+                     "exact distinct hashes are not a vector within the limit")
             out._exact = _sorted_unique(exact)
         return out
+
+    def exact_count(self) -> int | None:
+        """Distinct hashes held exactly (None once sketched)."""
+        return None if self._exact is None else len(self._exact)
+
+
+def require(ok: bool, what: str) -> None:
+    """ValueError unless ``ok``: a partial state whose values are out of range (the state
+    reader, ``synthos.shard.state``, reports it as CorruptShardState)."""
+    if not ok:
+        raise ValueError(f"partial state out of range: {what}")
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -222,5 +243,15 @@ class Frequencies:
         values, counts = state["values"], np.asarray(state["counts"], dtype=np.int64)
         if len(values) != len(counts) or not all(isinstance(v, str) for v in values):
             raise ValueError("frequency table values and counts do not match")
+        require(counts.ndim == 1 and len(values) <= out.limit
+                 and bool((counts > 0).all()), "frequency counts are out of range")
         out._exact = dict(zip(values, counts.tolist(), strict=True))
+        require(len(out._exact) == len(values), "frequency table repeats a value")
         return out
+
+    def total(self) -> int:
+        """The sum of all counts fed (the non-null values)."""
+        if self._exact is not None:
+            return sum(self._exact.values())
+        assert self._sketch is not None
+        return int(self._sketch.total_weight)

@@ -130,7 +130,10 @@ def _from_tree(tree: Any, sampler: Callable[[dict[str, Any]], RowSampler]) -> Pa
     expected = covariance_columns(_numeric_names(specs), [])
     if (None if co_moments is None else co_moments.columns) != expected:
         raise CorruptShardState("partial state co-moments do not match its numeric columns")
-    return PartialState(source, specs, accs, sampler(tree["sample"]), int(tree["rows"]),
+    rows = int(tree["rows"])
+    if any(a.count != rows for a in accs.values()) or (co_moments and co_moments.n > rows):
+        raise CorruptShardState("partial state column counts do not match its rows")
+    return PartialState(source, specs, accs, sampler(tree["sample"]), rows,
                         [int(i) for i in tree["shards"]], [str(w) for w in tree["warnings"]],
                         co_moments)
 
