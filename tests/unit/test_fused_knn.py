@@ -281,6 +281,13 @@ def test_bad_input_is_refused_like_knn() -> None:
         fused_knn(x, x, 2, precision="fp8")
 
 
+def _without_interpreter(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter with TRITON_INTERPRET unset."""
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
 def test_package_imports_without_triton_and_refuses_clearly() -> None:
     # GIVEN a process where torch and triton cannot be imported
     code = (
@@ -291,9 +298,7 @@ def test_package_imports_without_triton_and_refuses_clearly() -> None:
         "try:\n    fused_knn(np.eye(4), np.eye(4), 2)\n"
         "except InvalidOption as exc:\n    print('refused:', exc.message)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = _without_interpreter(code)
     # THEN the imports work and the call is refused with InvalidOption
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "refused: fused k-NN needs torch and triton" in proc.stdout
@@ -311,9 +316,7 @@ def test_cpu_without_interpreter_is_refused() -> None:
         "try:\n    fused_knn(np.eye(4), np.eye(4), 2, device='cpu')\n"
         "except InvalidOption as exc:\n    print('refused:', exc.message)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = _without_interpreter(code)
     # THEN the CPU is refused, naming the way to the interpreter
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "refused:" in proc.stdout and "TRITON_INTERPRET=1" in proc.stdout
