@@ -8,8 +8,9 @@ values, then KLL and REQ sketches with their rank errors); most frequent values;
 length; the correlation of the numeric columns over their complete rows (mergeable
 co-moments). Every row is hashed over all profiled columns, which gives the exact count of
 duplicate rows and drives the bottom-k sample (``synthos.sampling``), so the sample depends
-only on the multiset of rows and the seed. Memory stays at one batch, the sample, the sketches
-and the row-hash counts.
+only on the multiset of rows and the seed. Memory stays at one batch (two more read ahead when
+a core is spare, see ``synthos.io.prefetch``), the sample, the sketches and the row-hash counts.
+With a core to spare, the file's SHA-256 is computed in a thread while the rows stream.
 
 The pass is literally one shard of ``synthos.shard``: ``profile_batches`` builds the partial
 state of all the rows and ``finalize`` turns it into the outcome, exactly as the sharded path
@@ -21,11 +22,14 @@ that is not vectors) are listed as unsupported with a reason and left out of the
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from synthos.columns import ColumnKind, ColumnSpec
 from synthos.errors import InvalidOption, NoUsableColumns
+from synthos.io.prefetch import HELPER_PREFIX, spare_cores
 from synthos.io.readers import TableSource, sha256_file
 from synthos.shard.outcome import ProfileOutcome, finalize, reasons
 from synthos.shard.state import SAMPLE_CELLS, SourceInfo, profile_batches
@@ -33,6 +37,7 @@ from synthos.shard.state import SAMPLE_CELLS, SourceInfo, profile_batches
 BATCH_CELLS = 4_000_000
 MIN_BATCH_ROWS = 2_048
 MAX_BATCH_ROWS = 131_072
+_PENDING = "0" * 64  # the digest until the thread computing it is done
 
 Progress = Callable[[int], None]
 
@@ -69,8 +74,16 @@ def profile_source(
     if all(s.kind == ColumnKind.UNSUPPORTED for s in specs):
         raise NoUsableColumns("no column can be measured: " + reasons(specs))
     batches = source.batches(batch_rows_for(len(specs)), columns=[s.name for s in specs])
-    state = profile_batches(batches, source_info(source), specs, sample_rows=sample_rows,
-                            seed=seed, progress=progress)
+    if not spare_cores():  # every core busy: a helper thread would only add contention
+        return finalize(profile_batches(batches, source_info(source), specs,
+                                        sample_rows=sample_rows, seed=seed, progress=progress))
+    # the file's SHA-256 in a thread while the rows stream (hashlib and file reads release
+    # the GIL); the state's source gets it once both are done
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=HELPER_PREFIX + "sha") as pool:
+        digest = pool.submit(sha256_file, source.path)
+        state = profile_batches(batches, source_info(source, _PENDING), specs,
+                                sample_rows=sample_rows, seed=seed, progress=progress)
+        state.source = dataclasses.replace(state.source, sha256=digest.result())
     return finalize(state)
 
 

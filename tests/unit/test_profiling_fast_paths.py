@@ -10,13 +10,8 @@ import pyarrow.compute as pc
 import pytest
 
 from synthos.columns import ColumnKind, ColumnSpec
-from synthos.io.hashing import (
-    hash_array,
-    hash_numbers,
-    hash_temporal,
-    mix64,
-    mix64_inplace,
-)
+from synthos.io.hashing import hash_array, mix64, mix64_inplace
+from synthos.io.number_hashes import hash_numbers, hash_temporal
 from synthos.profiling.categorical import CategoricalAccumulator
 from synthos.profiling.hll import Hll
 from synthos.profiling.quantiles import Quantiles

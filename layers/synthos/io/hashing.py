@@ -41,6 +41,7 @@ _SHORT_BYTES = 128  # longer values are hashed with BLAKE2b
 _DICT_BYTES_PER_VALUE = 32  # longer values on average: dictionary-encode first
 _PROBE_VALUES = 2048
 _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_MIX_RUN = 32_768  # values mixed together: 256 KiB per array, within the L2 cache
 
 
 def mix64(z: np.ndarray) -> np.ndarray:
@@ -53,8 +54,18 @@ def mix64(z: np.ndarray) -> np.ndarray:
 
 def mix64_inplace(z: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
     """``mix64`` of a uint64 array that the caller owns, computed in place (returns ``z``);
-    ``tmp``: optional scratch space of the same shape."""
-    tmp = np.empty_like(z) if tmp is None else tmp
+    ``tmp``: optional scratch space of the same shape. Long 1-d arrays are mixed in runs of
+    ``_MIX_RUN`` values, so that the eight passes stay in the CPU cache (about 2x faster)."""
+    if z.ndim != 1 or len(z) <= _MIX_RUN:
+        return _mix_run(z, np.empty_like(z) if tmp is None else tmp)
+    scratch = np.empty(_MIX_RUN, dtype=U64) if tmp is None else tmp[:_MIX_RUN]
+    for start in range(0, len(z), _MIX_RUN):
+        run = z[start : start + _MIX_RUN]
+        _mix_run(run, scratch[: len(run)])
+    return z
+
+
+def _mix_run(z: np.ndarray, tmp: np.ndarray) -> np.ndarray:
     np.right_shift(z, U64(30), out=tmp)
     z ^= tmp
     z *= _M1
@@ -132,23 +143,21 @@ def _numpy_filled(arr: pa.Array, fill: object) -> np.ndarray:
     return arr.to_numpy(zero_copy_only=False)
 
 
+def valid_mask(arr: pa.Array) -> np.ndarray:
+    """bool[n]: which values are not null; unpacked straight from the validity bitmap (10x
+    faster than ``is_valid().to_numpy()``), which types without one (unions) still use."""
+    bitmap = arr.buffers()[0] if arr.null_count else None
+    if bitmap is None:
+        return arr.is_valid().to_numpy(zero_copy_only=False)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), count=arr.offset + len(arr),
+                         bitorder="little")
+    return bits[arr.offset :].view(bool)
+
+
 def _apply_nulls(out: np.ndarray, arr: pa.Array) -> np.ndarray:
     if arr.null_count:
-        out[~arr.is_valid().to_numpy(zero_copy_only=False)] = NULL_HASH  # out is ours
+        out[~valid_mask(arr)] = NULL_HASH  # out is ours
     return out
-
-
-def hash_numbers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """For an integer or float64 array: (``hash_array(arr)``, the values as numpy with 0 at
-    the nulls, the validity mask or None when there are no nulls), the nulls handled once."""
-    integer = pat.is_integer(arr.type)
-    filled = _numpy_filled(arr, 0 if integer else 0.0)
-    out = _hash_ints(filled) if integer else _hash_floats(filled)
-    valid = None
-    if arr.null_count:
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
-        out[~valid] = NULL_HASH
-    return out, filled, valid
 
 
 def _hash_floats(values: np.ndarray) -> np.ndarray:
@@ -182,18 +191,6 @@ def _hash_temporal(arr: pa.Array) -> np.ndarray:
 def temporal_storage(arr: pa.Array) -> pa.Array:
     """A temporal array viewed as its stored integers (int32 or int64)."""
     return arr.view(pa.int32() if arr.type.bit_width == 32 else pa.int64())
-
-
-def hash_temporal(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """For a temporal array: (``hash_array(arr)``, its stored integers with 0 at the nulls,
-    the validity mask or None when there are no nulls), the nulls handled once."""
-    filled = _numpy_filled(temporal_storage(arr), 0)
-    out = _hash_raw_temporal(filled, arr.type)
-    valid = None
-    if arr.null_count:
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
-        out[~valid] = NULL_HASH
-    return out, filled, valid
 
 
 def _hash_raw_temporal(raw: np.ndarray, t: pa.DataType) -> np.ndarray:

@@ -31,6 +31,7 @@ from synthos.errors import (
 from synthos.io.csv_source import iter_csv_batches, open_csv_source
 from synthos.io.detect import Detection, detect, unreadable
 from synthos.io.jsonl_source import iter_jsonl_batches, open_jsonl_source
+from synthos.io.prefetch import prefetched, spare_cores
 
 StreamFn = Callable[[int, list[str]], Iterator[pa.RecordBatch]]
 _PARQUET_BUFFER = 1 << 20
@@ -123,7 +124,9 @@ def _open_parquet(path: Path, det: Detection) -> Opened:
     def stream(batch_rows: int, names: list[str]) -> Iterator[pa.RecordBatch]:
         # buffered column-chunk streams: memory follows the batch, not the row group
         pf = pq.ParquetFile(str(path), pre_buffer=False, buffer_size=_PARQUET_BUFFER)
-        yield from pf.iter_batches(batch_size=batch_rows, columns=names, use_threads=True)
+        batches = pf.iter_batches(batch_size=batch_rows, columns=names, use_threads=True)
+        # with a core to spare, decoded one batch ahead in a thread (Arrow releases the GIL)
+        yield from prefetched(batches) if spare_cores() else batches
 
     return schema, warnings, rows, stream
 

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 
 from synthos.columns import ColumnSpec
-from synthos.io.hashing import NULL_HASH, hash_array
+from synthos.io.hashing import NULL_HASH, hash_array, valid_mask
 from synthos.profiling.base import ColumnAccumulator
 from synthos.profiling.sketches import Frequencies, require
 
@@ -37,7 +37,7 @@ class CategoricalAccumulator(ColumnAccumulator):
         idx = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
         hashes = value_hashes[idx] if len(values) else np.full(len(arr), NULL_HASH)
         if arr.null_count:
-            valid = arr.is_valid().to_numpy(zero_copy_only=False)
+            valid = valid_mask(arr)
             hashes[~valid] = NULL_HASH
             idx = idx[valid]
         counts = np.bincount(idx, minlength=len(values))

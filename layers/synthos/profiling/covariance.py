@@ -11,6 +11,7 @@ with more than ``MAX_COVARIANCE_COLUMNS`` numeric columns (or fewer than two) no
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -21,6 +22,7 @@ from synthos.backends import CoMoments, NumpyBackend, merge_co_moments
 from synthos.result import Correlation
 
 MAX_COVARIANCE_COLUMNS = 256
+Numbers = tuple[np.ndarray, "np.ndarray | None"]  # values (any at the nulls), validity
 
 
 class CoMomentKernel(Protocol):
@@ -42,10 +44,18 @@ class CoMomentAccumulator:
         self.mean = np.zeros(d)
         self.cross = np.zeros((d, d))
 
-    def update(self, batch: pa.RecordBatch) -> None:
-        """Fold in the rows of ``batch`` complete (finite) in every column."""
+    def update(self, batch: pa.RecordBatch, numbers: Mapping[str, Numbers] | None = None
+               ) -> None:
+        """Fold in the rows of ``batch`` complete (finite) in every column; ``numbers``: the
+        values already converted of some columns (values, validity or None), reused."""
         block = np.empty((batch.num_rows, len(self.columns)), order="F")  # column writes
         for j, name in enumerate(self.columns):
+            given = None if numbers is None else numbers.get(name)
+            if given is not None:
+                block[:, j] = given[0]  # ints: the same float64 as Arrow's cast
+                if given[1] is not None:
+                    np.copyto(block[:, j], np.nan, where=~given[1])
+                continue
             arr = batch.column(name)
             if arr.type != pa.float64():
                 arr = pc.cast(arr, pa.float64(), safe=False)

@@ -14,7 +14,8 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 
 from synthos.columns import ColumnSpec
-from synthos.io.hashing import hash_array, hash_numbers, hash_temporal
+from synthos.io.hashing import hash_array, valid_mask
+from synthos.io.number_hashes import hash_numbers, hash_temporal
 from synthos.profiling.base import ColumnAccumulator
 from synthos.profiling.quantiles import Quantiles
 from synthos.profiling.sketches import RunningMoments, require
@@ -26,7 +27,7 @@ def _valid_values(arr: pa.Array, hashes: np.ndarray) -> tuple[np.ndarray, np.nda
     """(numpy values of the non-null entries, their hashes)."""
     if not arr.null_count:
         return arr.to_numpy(zero_copy_only=False), hashes
-    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    valid = valid_mask(arr)
     return pc.drop_null(arr).to_numpy(zero_copy_only=False), hashes[valid]
 
 
@@ -37,12 +38,17 @@ class NumericAccumulator(ColumnAccumulator):
         self.quantiles = Quantiles()
         self.nan_count = 0
         self.inf_count = 0
+        # the last batch's numbers (any value at the nulls) and validity (None: no nulls),
+        # which the co-moments reuse; None when the column took another path
+        self.batch_values: tuple[np.ndarray, np.ndarray | None] | None = None
 
     def _update(self, arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
         if pat.is_decimal(arr.type):
             arr = arr.cast(pa.float64())
+        self.batch_values = None
         if pat.is_integer(arr.type) or pat.is_float64(arr.type):
             hashes, values, valid = hash_numbers(arr)  # the nulls handled once
+            self.batch_values = (values, valid)
             value_hashes = hashes
             if valid is not None:
                 values, value_hashes = values[valid], hashes[valid]

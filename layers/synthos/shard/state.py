@@ -184,7 +184,9 @@ def feed(state: PartialState, batch: pa.RecordBatch) -> None:
     rows, row_hashes = _sample_rows(state.accs, state.specs, batch)
     state.sampler.update(rows, row_hashes)
     if state.co_moments is not None:
-        state.co_moments.update(batch)
+        numbers = {n: v for n in state.co_moments.columns
+                   if (v := getattr(state.accs.get(n), "batch_values", None)) is not None}
+        state.co_moments.update(batch, numbers)
     state.rows += batch.num_rows
 
 
