@@ -242,10 +242,14 @@ def test_inputs_are_scaled_to_unit_norms_without_overflow(size: float) -> None:
     x = _normal(50, 8, 16) * size
     # WHEN they are centred and scaled for the kernel
     got = fused_inputs(x, x, same=True, precision="tf32", device=torch.device("cpu"))
-    # THEN the scale is a power of two, the largest squared norm lies in [1/4d, 1) (d = 8),
+    # THEN the scale is the power of two that brings sqrt(d) * max|centred coordinate| into
+    # [1/2, 1) (worked out here from the frexp exponent), so every squared norm is below 1,
     # and the norms are those of the scaled points
-    assert np.frexp(got.scale)[0] == 0.5
-    assert 1 / 32 <= got.qn.max() < 1.0
+    amax = float(np.abs(x - x.mean(axis=0)).max())
+    expected = 2.0 ** -int(np.frexp(amax * np.sqrt(8))[1])
+    assert got.scale == expected
+    assert 0.5 <= amax * np.sqrt(8) * got.scale < 1.0
+    assert got.qn.max() < 1.0
     np.testing.assert_array_equal(got.q, (x - x.mean(axis=0)) * got.scale)
     np.testing.assert_array_equal(got.qn, np.einsum("ij,ij->i", got.q, got.q))
 
