@@ -15,7 +15,6 @@ rows) into a small effect: evidence is the deviation a 2,000-row comparison woul
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import numpy as np
 from scipy import special
 from threadpoolctl import threadpool_limits
 
+from synthos.cpus import available_cpus
 from synthos.frame import Frame
 from synthos.signals import (
     categorical,
@@ -166,8 +166,7 @@ def _stack(measures: list[Measure], keys: list[Key]) -> np.ndarray:
 
 
 def _workers(replicates: int) -> int:
-    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    return max(1, min(MAX_WORKERS, replicates, len(cpus) if cpus else os.cpu_count() or 1))
+    return max(1, min(MAX_WORKERS, replicates, available_cpus()))
 
 
 def map_replicates(job: Callable[[int], R], replicates: int) -> list[R]:

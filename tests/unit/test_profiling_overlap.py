@@ -72,9 +72,7 @@ def test_spare_cores_counts_working_threads_not_helpers(monkeypatch: pytest.Monk
     # GIVEN one core more than the working threads this process already has (the suite may
     # have left idle threads behind: they count as working, which keeps the check cautious)
     working = [t for t in threading.enumerate() if not t.name.startswith(HELPER_PREFIX)]
-    cores = set(range(len(working) + 1))
-    monkeypatch.setattr(prefetch_module.os, "sched_getaffinity", lambda pid: cores,
-                        raising=False)
+    monkeypatch.setattr(prefetch_module, "available_cpus", lambda: len(working) + 1)
     # THEN a core is spare
     assert spare_cores()
     release = threading.Event()

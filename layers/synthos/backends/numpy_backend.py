@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -10,6 +9,7 @@ from typing import Literal
 import numpy as np
 
 from synthos.backends.protocol import R, Span
+from synthos.cpus import available_cpus
 from synthos.errors import InvalidOption
 
 try:  # sets the BLAS thread count of the running process; without it, tiles run one by one
@@ -28,8 +28,7 @@ class NumpyBackend:
 
     def __init__(self, workers: int | None = None) -> None:
         if workers is None:
-            cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-            workers = min(MAX_WORKERS, len(cpus) if cpus else os.cpu_count() or 1)
+            workers = min(MAX_WORKERS, available_cpus())
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InvalidOption(f"workers must be a positive integer, got {workers!r}")
         self.workers = workers

@@ -9,11 +9,12 @@ raising) stops the producer after the item it is reading and joins it.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Iterator
 from typing import TypeVar
+
+from synthos.cpus import available_cpus
 
 T = TypeVar("T")
 
@@ -25,10 +26,7 @@ _DONE = object()
 def spare_cores() -> bool:
     """More cores available to this process than threads running in it (not counting the
     helper threads, named with ``HELPER_PREFIX``)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity API (macOS)
-        cores = os.cpu_count() or 1
+    cores = available_cpus()
     working = [t for t in threading.enumerate() if not t.name.startswith(HELPER_PREFIX)]
     return cores > len(working)
 

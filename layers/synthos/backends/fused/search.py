@@ -24,7 +24,6 @@ that rounding. Fallback rows are ``knn``'s own answer.
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import numpy as np
 from synthos.backends.exact import pair_distances, sq_norms
 from synthos.backends.fused.bound import certified, error_factor
 from synthos.backends.protocol import DistanceBackend
+from synthos.cpus import available_cpus
 from synthos.errors import InvalidOption
 from synthos.knn import KnnResult, checked_inputs, knn, spans
 
@@ -265,7 +265,7 @@ def _candidate_distances(q: np.ndarray, b: np.ndarray, idx: np.ndarray) -> np.nd
         dist[span[0] : span[1]] = pair_distances(q[span[0] : span[1], None, :],
                                                  b[safe[span[0] : span[1]]])
 
-    with ThreadPoolExecutor(min(16, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(min(16, available_cpus())) as pool:
         list(pool.map(run, spans(q.shape[0], step)))
     return np.where(idx >= 0, dist, np.inf)
 
