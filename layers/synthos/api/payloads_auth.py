@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 ScopeName = Literal["read", "write", "admin"]
 _EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+Email = Annotated[str, AfterValidator(str.lower)]  # compared and stored in lower case
 
 
 class _In(BaseModel):
@@ -15,23 +16,13 @@ class _In(BaseModel):
 
 
 class RegisterIn(_In):
-    email: str = Field(max_length=254, pattern=_EMAIL)
+    email: Email = Field(max_length=254, pattern=_EMAIL)
     password: str = Field(min_length=12, max_length=256)
-
-    @field_validator("email")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.lower()
 
 
 class LoginIn(_In):
-    email: str = Field(min_length=3, max_length=254)
+    email: Email = Field(min_length=3, max_length=254)
     password: str = Field(min_length=1, max_length=256)
-
-    @field_validator("email")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.lower()
 
 
 class RefreshIn(_In):
